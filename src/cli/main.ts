@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { BROOK_VERSION } from '../version.js';
+
+/** Builds the `brook` command tree. Each sub-command lives in its own file under src/cli/. */
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('brook')
+    .description(
+      'Brook: a Kafka-compatible broker, a typed Kafka client and a Samza-style stream processor.',
+    )
+    .version(BROOK_VERSION, '-V, --version', 'print the Brook version')
+    .showHelpAfterError('(run `brook --help` for the list of commands)');
+  return program;
+}
+
+/** Entry point used by bin/brook. */
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}

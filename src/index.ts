@@ -1,0 +1,2 @@
+/** Brook's public API. */
+export { BROOK_VERSION } from './version.js';
