@@ -65,7 +65,8 @@ export const BatchHeader = {
     writeInt64(buf, at + BASE_OFFSET_OFFSET, v),
   batchLength: (buf: Buffer, at = 0): number => buf.readInt32BE(at + BATCH_LENGTH_OFFSET),
   /** Total bytes of the batch on the wire and on disk: batchLength + 12. */
-  totalSize: (buf: Buffer, at = 0): number => buf.readInt32BE(at + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD,
+  totalSize: (buf: Buffer, at = 0): number =>
+    buf.readInt32BE(at + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD,
   partitionLeaderEpoch: (buf: Buffer, at = 0): number =>
     buf.readInt32BE(at + PARTITION_LEADER_EPOCH_OFFSET),
   setPartitionLeaderEpoch: (buf: Buffer, v: number, at = 0): void => {

@@ -1,0 +1,13 @@
+import { CompressionType } from '../record-batch/header.js';
+import { type CompressionCodec, DecompressionLimitError } from './codec.js';
+
+/** Codec 0: the records are stored as they are; both directions return the input itself. */
+export const noneCodec: CompressionCodec = {
+  type: CompressionType.None,
+  name: 'none',
+  compress: (data) => data,
+  decompress: (data, maxSize = Number.POSITIVE_INFINITY) => {
+    if (data.length > maxSize) throw new DecompressionLimitError('none', maxSize, data.length);
+    return data;
+  },
+};

@@ -1,0 +1,81 @@
+import { createRequire } from 'node:module';
+import { compress as zstdCompress } from 'zstd-napi';
+import { DecodeError } from '../primitives/decode-error.js';
+import { CompressionType } from '../record-batch/header.js';
+import {
+  type CompressionCodec,
+  corruptCompressed,
+  DEFAULT_MAX_DECOMPRESSED_SIZE,
+  DecompressionLimitError,
+} from './codec.js';
+
+type ZstdBinding = typeof import('zstd-napi/binding.js');
+// zstd-napi's low-level binding is CommonJS with a native addon: load it through require so its
+// functions (frame size queries, streaming context) are reachable from ESM.
+const binding = createRequire(import.meta.url)('zstd-napi/binding.js') as ZstdBinding;
+
+let dctx: InstanceType<ZstdBinding['DCtx']> | undefined;
+
+/**
+ * The sum of the content sizes that the frames declare, or null when a frame leaves its size out
+ * (streaming compressors may).
+ */
+function declaredSize(data: Buffer): number | null {
+  let total = 0;
+  let frame = data;
+  while (frame.length > 0) {
+    const size = binding.getFrameContentSize(frame);
+    if (size === null) return null;
+    total += size;
+    frame = frame.subarray(binding.findFrameCompressedSize(frame));
+  }
+  return total;
+}
+
+function decompressBounded(data: Buffer, maxSize: number): Buffer {
+  dctx ??= new binding.DCtx();
+  const declared = declaredSize(data);
+  if (declared !== null) {
+    if (declared > maxSize) throw new DecompressionLimitError('zstd', maxSize, declared);
+    const out = Buffer.allocUnsafe(declared);
+    const n = dctx.decompress(out, data);
+    if (n !== declared) throw new DecodeError(`zstd frame declared ${declared} bytes, gave ${n}`);
+    return out;
+  }
+  // Unknown size: stream into chunks and stop as soon as the bound is passed.
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let input = data;
+  const chunkSize = binding.dStreamOutSize();
+  while (input.length > 0) {
+    const chunk = Buffer.allocUnsafe(chunkSize);
+    const [, produced, consumed] = dctx.decompressStream(chunk, input);
+    if (produced === 0 && consumed === 0) throw new DecodeError('zstd stream makes no progress');
+    total += produced;
+    if (total > maxSize) throw new DecompressionLimitError('zstd', maxSize);
+    chunks.push(chunk.subarray(0, produced));
+    input = input.subarray(consumed);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/** Codec 4: Zstandard frames through zstd-napi (libzstd). */
+export const zstdCodec: CompressionCodec = {
+  type: CompressionType.Zstd,
+  name: 'zstd',
+  compress: (data, level) =>
+    zstdCompress(data, level === undefined ? {} : { compressionLevel: level }),
+  decompress(data, maxSize = DEFAULT_MAX_DECOMPRESSED_SIZE) {
+    try {
+      return decompressBounded(data, maxSize);
+    } catch (err) {
+      if (err instanceof DecodeError) {
+        // A failed stream leaves the shared context mid-frame: start the next call afresh.
+        dctx = undefined;
+        throw err;
+      }
+      dctx = undefined;
+      throw corruptCompressed('zstd', err);
+    }
+  },
+};
