@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { BROOK_VERSION } from '../version.js';
+import { startCommand } from './start.js';
 
 /** Builds the `brook` command tree. Each sub-command lives in its own file under src/cli/. */
 export function buildProgram(): Command {
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     )
     .version(BROOK_VERSION, '-V, --version', 'print the Brook version')
     .showHelpAfterError('(run `brook --help` for the list of commands)');
+  program.addCommand(startCommand());
   return program;
 }
 

@@ -1,0 +1,143 @@
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { BrokerConfig } from './config.js';
+import { DataDirLock } from './data-dir-lock.js';
+import { RequestDispatcher } from './dispatcher.js';
+import { HANDLERS, HandlerRegistry } from './handlers/index.js';
+import type { BrokerContext } from './handlers/types.js';
+import { loadOrCreateMetaProperties } from './meta-properties.js';
+import { BrokerMetrics } from './metrics.js';
+import { BrokerServer } from './net/server.js';
+
+/** Where a started broker can be reached. */
+export interface BrokerAddresses {
+  /** Bound addresses of the Kafka listener. */
+  listeners: { host: string; port: number }[];
+  /** What clients are told (Metadata). */
+  advertised: { host: string; port: number };
+  /** Port of /metrics, or null when off. */
+  metricsPort: number | null;
+}
+
+/**
+ * A single-node Kafka broker: owns the data directory (lock, meta.properties), the listener,
+ * the handler table and the metrics endpoint. {@link Broker.start} brings it up;
+ * {@link Broker.stop} takes it down cleanly.
+ */
+export class Broker {
+  readonly config: BrokerConfig;
+  readonly log: Logger;
+  readonly context: BrokerContext;
+  readonly addresses: BrokerAddresses;
+  readonly #lock: DataDirLock;
+  readonly #server: BrokerServer;
+  readonly #metrics: BrokerMetrics;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(
+    config: BrokerConfig,
+    log: Logger,
+    context: BrokerContext,
+    addresses: BrokerAddresses,
+    lock: DataDirLock,
+    server: BrokerServer,
+    metrics: BrokerMetrics,
+  ) {
+    this.config = config;
+    this.log = log;
+    this.context = context;
+    this.addresses = addresses;
+    this.#lock = lock;
+    this.#server = server;
+    this.#metrics = metrics;
+  }
+
+  /** Opens the data directory, binds the listener and the metrics endpoint, and logs "ready". */
+  static async start(config: BrokerConfig, log: Logger): Promise<Broker> {
+    const dataDir = config.dataDir;
+    mkdirSync(dataDir, { recursive: true });
+    const lock = DataDirLock.acquire(dataDir, (msg, pid) =>
+      log.warn({ stalePid: pid, dataDir }, msg),
+    );
+    let server: BrokerServer | undefined;
+    const metrics = new BrokerMetrics();
+    try {
+      const meta = loadOrCreateMetaProperties(dataDir, config.nodeId);
+      const registry = new HandlerRegistry(HANDLERS);
+      const listener = config.listener;
+      // The advertised port depends on the bound one (port 0), so the context is completed after
+      // binding; no request can arrive before listen() resolves.
+      const context = {
+        config,
+        nodeId: config.nodeId,
+        clusterId: meta.clusterId,
+        advertised: { host: '', port: 0 },
+        handlers: registry,
+        log,
+      } satisfies BrokerContext;
+      const dispatcher = new RequestDispatcher(registry, context, metrics);
+      server = new BrokerServer(
+        dispatcher,
+        {
+          maxRequestSize: config.int('socket.request.max.bytes'),
+          maxPendingRequests: config.int('queued.max.requests'),
+          idleMs: config.int('connections.max.idle.ms'),
+        },
+        log,
+        metrics,
+      );
+      await server.listen(listener.host, listener.port);
+      context.advertised = config.advertisedFor(server.port);
+      const metricsPortConfig = config.int('metrics.port');
+      const metricsPort =
+        metricsPortConfig === 0
+          ? null
+          : await metrics.listen(config.string('metrics.host'), metricsPortConfig);
+      const addresses: BrokerAddresses = {
+        listeners: server.addresses,
+        advertised: context.advertised,
+        metricsPort,
+      };
+      const broker = new Broker(config, log, context, addresses, lock, server, metrics);
+      log.info(
+        {
+          event: 'ready',
+          nodeId: config.nodeId,
+          clusterId: meta.clusterId,
+          dataDir,
+          listeners: server.addresses,
+          port: server.port,
+          advertised: `${context.advertised.host}:${context.advertised.port}`,
+          metricsPort,
+        },
+        `broker ready on ${server.addresses.map((a) => (a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`)).join(', ')}`,
+      );
+      return broker;
+    } catch (err) {
+      await server?.close(0);
+      await metrics.close();
+      lock.release();
+      throw err;
+    }
+  }
+
+  /** Open client connections. */
+  get connectionCount(): number {
+    return this.#server.connectionCount;
+  }
+
+  /**
+   * Clean shutdown: stop accepting, let in-flight requests finish (up to shutdown.timeout.ms),
+   * close storage, release the data directory. Idempotent.
+   */
+  stop(reason = 'stop requested'): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.log.info({ event: 'stopping', reason }, 'broker stopping');
+      await this.#server.close(this.config.int('shutdown.timeout.ms'));
+      await this.#metrics.close();
+      this.#lock.release();
+      this.log.info({ event: 'stopped' }, 'broker stopped');
+    })();
+    return this.#stopping;
+  }
+}

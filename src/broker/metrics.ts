@@ -1,0 +1,108 @@
+import { createServer, type Server } from 'node:http';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ServerObserver } from './net/server.js';
+
+/**
+ * The broker's Prometheus metrics, in a registry of its own (so that several brokers in one
+ * process, as in tests, do not share counters).
+ */
+export class BrokerMetrics implements ServerObserver {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'brook_requests_total',
+    help: 'Requests handled, by API and error code (0: none).',
+    labelNames: ['api', 'error_code'] as const,
+    registers: [this.registry],
+  });
+  readonly requestSeconds = new Histogram({
+    name: 'brook_request_duration_seconds',
+    help: 'Time from a request being read to its response being ready, by API.',
+    labelNames: ['api'] as const,
+    buckets: [
+      0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    ],
+    registers: [this.registry],
+  });
+  readonly closedForProtocolError = new Counter({
+    name: 'brook_connections_closed_for_protocol_error_total',
+    help: 'Connections closed because of a malformed, oversized or unsupported request.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly #bytesIn = new Counter({
+    name: 'brook_network_received_bytes_total',
+    help: 'Bytes received from clients.',
+    registers: [this.registry],
+  });
+  readonly #bytesOut = new Counter({
+    name: 'brook_network_sent_bytes_total',
+    help: 'Bytes sent to clients.',
+    registers: [this.registry],
+  });
+  readonly #connections = new Gauge({
+    name: 'brook_connections',
+    help: 'Open client connections.',
+    registers: [this.registry],
+  });
+  readonly #connectionsOpened = new Counter({
+    name: 'brook_connections_opened_total',
+    help: 'Client connections accepted.',
+    registers: [this.registry],
+  });
+  #http: Server | undefined;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'brook_' });
+  }
+
+  bytesIn(n: number): void {
+    this.#bytesIn.inc(n);
+  }
+
+  bytesOut(n: number): void {
+    if (n > 0) this.#bytesOut.inc(n);
+  }
+
+  connectionOpened(): void {
+    this.#connections.inc();
+    this.#connectionsOpened.inc();
+  }
+
+  connectionClosed(): void {
+    this.#connections.dec();
+  }
+
+  /** Serves GET /metrics on `host:port`; resolves with the bound port. */
+  listen(host: string, port: number): Promise<number> {
+    const server = createServer((req, res) => {
+      if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /metrics\n');
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+        (err: Error) =>
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
+      );
+    });
+    this.#http = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port }, () => {
+        server.off('error', reject);
+        const a = server.address();
+        resolve(a && typeof a === 'object' ? a.port : port);
+      });
+    });
+  }
+
+  /** Stops the HTTP endpoint. */
+  async close(): Promise<void> {
+    const s = this.#http;
+    this.#http = undefined;
+    if (s) {
+      s.closeAllConnections();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
+  }
+}
