@@ -1,0 +1,157 @@
+/**
+ * The shared machinery of `.index` and `.timeindex` files: fixed-size big-endian entries kept in
+ * memory (loaded lazily on first use), appended in memory on the hot path, and written to the
+ * file only on flush, roll and close. That keeps appends at one write syscall; an index tail lost
+ * in a crash is rebuilt by recovery, which rescans everything after the recovery point.
+ */
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+} from 'node:fs';
+import { writeFully } from './fs-util.js';
+
+export abstract class IndexFile {
+  protected buf: Buffer = Buffer.alloc(0);
+  protected count = 0;
+  /** Entries already written to the file. */
+  private written = 0;
+  private loaded = false;
+  private fd = -1;
+
+  constructor(
+    public path: string,
+    protected readonly entrySize: number,
+    /** segment.index.bytes: the index is full (and the segment rolls) at this size. */
+    readonly maxBytes: number,
+    /** A new (empty) index needs no load. */
+    fresh: boolean,
+  ) {
+    if (fresh) this.loaded = true;
+  }
+
+  get isLoaded(): boolean {
+    return this.loaded;
+  }
+
+  /** Number of entries (loads the index). */
+  get entries(): number {
+    this.ensureLoaded();
+    return this.count;
+  }
+
+  get isFull(): boolean {
+    return (this.entries + 1) * this.entrySize > this.maxBytes;
+  }
+
+  /**
+   * Loads the file. Returns false when the file is malformed (a partial entry or entries out of
+   * order): the caller then rebuilds it from the log.
+   */
+  ensureLoaded(): boolean {
+    if (this.loaded) return true;
+    this.loaded = true;
+    if (!existsSync(this.path)) return this.count === 0;
+    const fd = openSync(this.path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const n = Math.floor(size / this.entrySize);
+      this.buf = Buffer.allocUnsafe(Math.max(n * this.entrySize, 64));
+      let got = 0;
+      while (got < n * this.entrySize) {
+        const r = readSync(fd, this.buf, got, n * this.entrySize - got, got);
+        if (r === 0) break;
+        got += r;
+      }
+      this.count = Math.floor(got / this.entrySize);
+      this.written = this.count;
+      return size % this.entrySize === 0 && this.isSane();
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Checks ordering of the loaded entries. */
+  protected abstract isSane(): boolean;
+
+  protected grow(): void {
+    if ((this.count + 1) * this.entrySize <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, 64 * this.entrySize));
+    this.buf.copy(next, 0, 0, this.count * this.entrySize);
+    this.buf = next;
+  }
+
+  /** Drops every entry at or after entry number `n`. */
+  protected truncateEntries(n: number): void {
+    this.ensureLoaded();
+    if (n >= this.count) return;
+    this.count = n;
+    if (this.written > n) {
+      this.written = n;
+      this.openFd();
+      ftruncateSync(this.fd, n * this.entrySize);
+    }
+  }
+
+  /** Removes all entries (before a rebuild). */
+  reset(): void {
+    this.loaded = true;
+    this.count = 0;
+    this.written = 0;
+    this.openFd();
+    ftruncateSync(this.fd, 0);
+  }
+
+  private openFd(): void {
+    if (this.fd < 0) this.fd = openSync(this.path, existsSync(this.path) ? 'r+' : 'w+');
+  }
+
+  /** Writes entries not yet in the file; with `sync`, fsyncs them. */
+  flush(sync: boolean): void {
+    if (!this.loaded) return;
+    if (this.written < this.count) {
+      this.openFd();
+      writeFully(
+        this.fd,
+        this.buf.subarray(this.written * this.entrySize, this.count * this.entrySize),
+        this.written * this.entrySize,
+      );
+      this.written = this.count;
+      if (sync) fsyncSync(this.fd);
+    } else if (sync && this.fd >= 0) {
+      fsyncSync(this.fd);
+    } else if (this.fd < 0 && !existsSync(this.path)) {
+      this.openFd();
+    }
+  }
+
+  /** Writes what is pending and releases the file descriptor (keeps the entries in memory). */
+  close(): void {
+    this.flush(false);
+    if (this.fd >= 0) {
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+
+  /** Forgets the in-memory entries of a sealed segment (they reload on demand). */
+  unload(): void {
+    this.close();
+    this.buf = Buffer.alloc(0);
+    this.count = 0;
+    this.written = 0;
+    this.loaded = false;
+  }
+
+  /** Size the file has (or will have) on disk. */
+  get sizeInBytes(): number {
+    return this.loaded ? this.count * this.entrySize : 0;
+  }
+}
+
+/** Sentinel returned by look-ups that find no entry. */
+export const NO_ENTRY = -1;

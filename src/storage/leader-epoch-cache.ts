@@ -1,0 +1,83 @@
+/**
+ * Kafka's leader epoch cache: for each leader epoch, the first offset written in it, persisted in
+ * the partition's `leader-epoch-checkpoint`. Replication uses it to answer OffsetForLeaderEpoch
+ * (the end offset of an epoch is the start offset of the next one, or the log end offset).
+ */
+import { join } from 'node:path';
+import {
+  CheckpointFormatError,
+  readEpochCheckpoint,
+  writeEpochCheckpoint,
+} from './checkpoint-file.js';
+import { LEADER_EPOCH_CHECKPOINT } from './naming.js';
+
+export interface EpochEntry {
+  epoch: number;
+  startOffset: number;
+}
+
+export class LeaderEpochCache {
+  private entries: EpochEntry[];
+  private readonly path: string;
+
+  constructor(dir: string) {
+    this.path = join(dir, LEADER_EPOCH_CHECKPOINT);
+    try {
+      this.entries = readEpochCheckpoint(this.path);
+    } catch (err) {
+      // A damaged checkpoint loses only epoch history, which replication can rebuild; start empty.
+      if (!(err instanceof CheckpointFormatError)) throw err;
+      this.entries = [];
+    }
+  }
+
+  /** All entries, oldest first. */
+  get all(): readonly EpochEntry[] {
+    return this.entries;
+  }
+
+  get latestEpoch(): number | undefined {
+    return this.entries.at(-1)?.epoch;
+  }
+
+  /** Records that `epoch` starts at `startOffset` (a no-op unless the epoch is new). */
+  assign(epoch: number, startOffset: number): void {
+    const last = this.entries.at(-1);
+    if (last && (epoch <= last.epoch || startOffset < last.startOffset)) return;
+    this.entries.push({ epoch, startOffset });
+    this.persist();
+  }
+
+  /**
+   * OffsetForLeaderEpoch: the largest epoch <= `epoch` and the end offset of that epoch (the
+   * start of the next epoch, or `logEndOffset` for the latest). Undefined epoch (-1) when unknown.
+   */
+  endOffsetFor(epoch: number, logEndOffset: number): { epoch: number; endOffset: number } {
+    let found = -1;
+    for (let i = 0; i < this.entries.length; i++) if (this.entries[i].epoch <= epoch) found = i;
+    if (found < 0) return { epoch: -1, endOffset: -1 };
+    const next = this.entries[found + 1];
+    return { epoch: this.entries[found].epoch, endOffset: next ? next.startOffset : logEndOffset };
+  }
+
+  /** After the log is truncated to `offset`: forget epochs that start at or after it. */
+  truncateFromEnd(offset: number): void {
+    const before = this.entries.length;
+    this.entries = this.entries.filter((e) => e.startOffset < offset);
+    if (this.entries.length !== before) this.persist();
+  }
+
+  /** After the log start offset moves to `offset`: the epoch that covers it now starts there. */
+  truncateFromStart(offset: number): void {
+    let i = 0;
+    while (i + 1 < this.entries.length && this.entries[i + 1].startOffset <= offset) i++;
+    const head = this.entries[i];
+    if (!head || head.startOffset >= offset) return;
+    this.entries = [{ epoch: head.epoch, startOffset: offset }, ...this.entries.slice(i + 1)];
+    this.persist();
+  }
+
+  private persist(): void {
+    writeEpochCheckpoint(this.path, this.entries);
+  }
+}

@@ -1,0 +1,430 @@
+/**
+ * One segment of a partition log: a `.log` file of whole record batches starting at `baseOffset`,
+ * with its `.index` and `.timeindex`. A segment knows nothing of offsets assignment or rolling
+ * (that is the Log's job); it appends bytes, indexes them, finds batches, and recovers itself.
+ */
+import {
+  closeSync,
+  existsSync,
+  fdatasync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { CorruptRecordError, storageError } from './errors.js';
+import { type BatchPosition, ChunkedBatchReader, HeaderReader } from './batch-scan.js';
+import { writeFully } from './fs-util.js';
+import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFile } from './naming.js';
+import { OffsetIndex } from './offset-index.js';
+import { TimeIndex } from './time-index.js';
+import { BatchHeader } from '../protocol/record-batch/header.js';
+
+/** Settings a segment needs from the topic config. */
+export interface SegmentSettings {
+  indexIntervalBytes: number;
+  maxIndexBytes: number;
+}
+
+/** No timestamp seen yet. */
+export const NO_TIMESTAMP = -1;
+
+/** The seam through which segments write, so that fault tests can inject ENOSPC/EIO. */
+export interface SegmentIo {
+  write(fd: number, buf: Buffer, position: number): void;
+}
+
+export const defaultIo: SegmentIo = { write: writeFully };
+
+export class LogSegment {
+  private fdValue = -1;
+  /** Bytes of valid data in the `.log` file (the file may be longer after a failed write). */
+  size: number;
+  readonly offsetIndex: OffsetIndex;
+  readonly timeIndex: TimeIndex;
+  private bytesSinceLastIndexEntry = 0;
+  /** Largest batch maxTimestamp in the segment and the last offset of the first batch with it. */
+  private maxTs = NO_TIMESTAMP;
+  private offsetOfMaxTs = -1;
+  private maxTsKnown: boolean;
+  /** maxTimestamp of the first batch: segment.ms counts from it (as Kafka does). */
+  rollingBaseTimestamp: number | undefined;
+  /** Wall-clock creation time, for segment.ms on segments without timestamps. */
+  readonly created: number;
+  private headerReader: HeaderReader | undefined;
+
+  private constructor(
+    readonly dir: string,
+    readonly baseOffset: number,
+    readonly settings: SegmentSettings,
+    size: number,
+    fresh: boolean,
+    created: number,
+    private readonly io: SegmentIo,
+  ) {
+    this.size = size;
+    this.offsetIndex = new OffsetIndex(
+      segmentFile(dir, baseOffset, INDEX_SUFFIX),
+      baseOffset,
+      settings.maxIndexBytes,
+      fresh,
+    );
+    this.timeIndex = new TimeIndex(
+      segmentFile(dir, baseOffset, TIME_INDEX_SUFFIX),
+      baseOffset,
+      settings.maxIndexBytes,
+      fresh,
+    );
+    this.maxTsKnown = fresh;
+    this.created = created;
+  }
+
+  get logPath(): string {
+    return segmentFile(this.dir, this.baseOffset, LOG_SUFFIX);
+  }
+
+  /** Creates a new, empty segment (truncating files left at that name). */
+  static create(
+    dir: string,
+    baseOffset: number,
+    settings: SegmentSettings,
+    io: SegmentIo = defaultIo,
+  ): LogSegment {
+    const seg = new LogSegment(dir, baseOffset, settings, 0, true, Date.now(), io);
+    seg.fdValue = openSync(seg.logPath, 'w+');
+    seg.offsetIndex.reset();
+    seg.timeIndex.reset();
+    return seg;
+  }
+
+  /** Opens an existing segment: a stat only; the file and its indexes open on first use. */
+  static open(
+    dir: string,
+    baseOffset: number,
+    settings: SegmentSettings,
+    io: SegmentIo = defaultIo,
+  ): LogSegment {
+    const st = statSync(segmentFile(dir, baseOffset, LOG_SUFFIX));
+    return new LogSegment(dir, baseOffset, settings, st.size, false, st.mtimeMs, io);
+  }
+
+  /** The `.log` file descriptor, opened on demand. */
+  get fd(): number {
+    if (this.fdValue < 0) this.fdValue = openSync(this.logPath, 'r+');
+    return this.fdValue;
+  }
+
+  get isOpen(): boolean {
+    return this.fdValue >= 0;
+  }
+
+  private get headers(): HeaderReader {
+    if (!this.headerReader) this.headerReader = new HeaderReader(this.fd);
+    return this.headerReader;
+  }
+
+  /** Size of the file on disk (may exceed `size` after a failed write). */
+  fileSize(): number {
+    return fstatSync(this.fd).size;
+  }
+
+  /**
+   * Appends `buf` (whole batches, offsets already assigned) at the end of the segment. `batches`
+   * lists the batches' (relative position in buf, size, lastOffset, maxTimestamp) as
+   * flat numbers, four per batch. On a write error the segment is left exactly as before.
+   */
+  append(buf: Buffer, batches: Float64Array, batchCount: number): void {
+    const start = this.size;
+    try {
+      this.io.write(this.fd, buf, start);
+    } catch (err) {
+      try {
+        ftruncateSync(this.fd, start);
+      } catch {
+        // The bytes past `size` are ignored and overwritten by the next append anyway.
+      }
+      throw storageError(`append to ${this.logPath} failed`, err);
+    }
+    this.size = start + buf.length;
+    if (!this.maxTsKnown) this.loadMaxTimestamp();
+    const interval = this.settings.indexIntervalBytes;
+    for (let i = 0; i < batchCount; i++) {
+      const pos = batches[i * 4];
+      const size = batches[i * 4 + 1];
+      const lastOffset = batches[i * 4 + 2];
+      const ts = batches[i * 4 + 3];
+      this.indexBatch(start + pos, size, lastOffset, ts, interval);
+    }
+  }
+
+  private indexBatch(
+    position: number,
+    size: number,
+    lastOffset: number,
+    maxTimestamp: number,
+    interval: number,
+  ): void {
+    if (this.rollingBaseTimestamp === undefined && maxTimestamp >= 0)
+      this.rollingBaseTimestamp = maxTimestamp;
+    if (maxTimestamp > this.maxTs) {
+      this.maxTs = maxTimestamp;
+      this.offsetOfMaxTs = lastOffset;
+    }
+    if (this.bytesSinceLastIndexEntry > interval) {
+      this.offsetIndex.append(lastOffset, position);
+      if (this.maxTs >= 0) this.timeIndex.maybeAppend(this.maxTs, this.offsetOfMaxTs);
+      this.bytesSinceLastIndexEntry = 0;
+    }
+    this.bytesSinceLastIndexEntry += size;
+  }
+
+  /** Largest batch maxTimestamp in the segment (NO_TIMESTAMP if none). */
+  get largestTimestamp(): number {
+    if (!this.maxTsKnown) this.loadMaxTimestamp();
+    return this.maxTs;
+  }
+
+  /** Last offset of the first batch that reached the largest timestamp. */
+  get offsetOfLargestTimestamp(): number {
+    if (!this.maxTsKnown) this.loadMaxTimestamp();
+    return this.offsetOfMaxTs;
+  }
+
+  /** Sealed segments: read the last time index entry only (it holds the largest timestamp). */
+  peekLargestTimestamp(): number {
+    if (this.maxTsKnown) return this.maxTs;
+    const last = this.timeIndex.peekLastEntry();
+    return last ? last.timestamp : NO_TIMESTAMP;
+  }
+
+  /** Learns the max timestamp from the time index, then scans the batches after its entry. */
+  private loadMaxTimestamp(): void {
+    this.maxTsKnown = true;
+    const last = this.timeIndex.lastEntry();
+    if (last) {
+      this.maxTs = last.timestamp;
+      this.offsetOfMaxTs = last.offset;
+    }
+    const from = this.offsetIndex.lastEntry()?.position ?? 0;
+    const scan = this.scan(from, this.size);
+    for (const b of scan.batches) {
+      if (this.rollingBaseTimestamp === undefined && from === 0)
+        this.rollingBaseTimestamp = b.maxTimestamp;
+      if (b.maxTimestamp > this.maxTs) {
+        this.maxTs = b.maxTimestamp;
+        this.offsetOfMaxTs = b.lastOffset;
+      }
+    }
+    if (this.rollingBaseTimestamp === undefined && this.size > 0) {
+      const first = this.headers.at(0, this.size, this.baseOffset);
+      if (first && typeof first !== 'string') this.rollingBaseTimestamp = first.maxTimestamp;
+    }
+    this.bytesSinceLastIndexEntry = this.size - from;
+  }
+
+  /** Header scan of [from, to): the valid batches and the problem that stopped it, if any. */
+  scan(
+    from: number,
+    to: number,
+    minBaseOffset = this.baseOffset,
+  ): { batches: BatchPosition[]; problem?: string; stoppedAt: number } {
+    const batches: BatchPosition[] = [];
+    let pos = from;
+    let min = minBaseOffset;
+    for (;;) {
+      const b = this.headers.at(pos, to, min);
+      if (b === undefined) return { batches, stoppedAt: pos };
+      if (typeof b === 'string') return { batches, problem: b, stoppedAt: pos };
+      batches.push(b);
+      pos += b.size;
+      min = b.lastOffset + 1;
+    }
+  }
+
+  /** The next offset after the segment's last batch (baseOffset when empty). */
+  readNextOffset(): { nextOffset: number; problem?: string; at: number } {
+    const last = this.offsetIndex.lastEntry();
+    const from = last?.position ?? 0;
+    const s = this.scan(from, this.size, last ? this.baseOffset : this.baseOffset);
+    const tail = s.batches.at(-1);
+    const nextOffset = tail ? tail.lastOffset + 1 : last ? last.lastOffset + 1 : this.baseOffset;
+    return { nextOffset, problem: s.problem, at: s.stoppedAt };
+  }
+
+  /**
+   * Finds the first batch whose last offset is >= `offset`, from the index position on. Returns
+   * undefined when the segment has no such batch; throws CorruptRecordError on a bad header.
+   */
+  findBatch(
+    offset: number,
+    end: number,
+    where: { topic: string; partition: number },
+  ): BatchPosition | undefined {
+    let pos = this.offsetIndex.lookup(offset);
+    let min = this.baseOffset;
+    for (;;) {
+      const b = this.headers.at(pos, end, min);
+      if (b === undefined) return undefined;
+      if (typeof b === 'string')
+        throw new CorruptRecordError(
+          where.topic,
+          where.partition,
+          Math.max(min, offset),
+          this.logPath,
+          pos,
+          b,
+        );
+      if (b.lastOffset >= offset) return b;
+      pos += b.size;
+      min = b.lastOffset + 1;
+    }
+  }
+
+  /** The batch at `position` (after one ending at `minBaseOffset - 1`). */
+  batchAt(
+    position: number,
+    end: number,
+    minBaseOffset: number,
+  ): BatchPosition | string | undefined {
+    return this.headers.at(position, end, minBaseOffset);
+  }
+
+  /** First batch with maxTimestamp >= `timestamp`, using the time index to skip ahead. */
+  findByTimestamp(
+    timestamp: number,
+    minOffset: number,
+    where: { topic: string; partition: number },
+  ): BatchPosition | undefined {
+    const startOffset = Math.max(this.timeIndex.lookup(timestamp) ?? this.baseOffset, minOffset);
+    let pos = this.offsetIndex.lookup(startOffset);
+    let min = this.baseOffset;
+    for (;;) {
+      const b = this.headers.at(pos, this.size, min);
+      if (b === undefined) return undefined;
+      if (typeof b === 'string')
+        throw new CorruptRecordError(where.topic, where.partition, min, this.logPath, pos, b);
+      if (b.maxTimestamp >= timestamp && b.lastOffset >= minOffset) return b;
+      pos += b.size;
+      min = b.lastOffset + 1;
+    }
+  }
+
+  /**
+   * Rescans the whole segment, validating every batch (length, magic, offsets, CRC), rebuilds
+   * both indexes, and cuts the file at the first invalid batch. Returns the next offset and the
+   * number of bytes cut.
+   */
+  recover(minBaseOffset = this.baseOffset): {
+    nextOffset: number;
+    truncatedBytes: number;
+    problem?: string;
+  } {
+    this.offsetIndex.reset();
+    this.timeIndex.reset();
+    this.maxTs = NO_TIMESTAMP;
+    this.offsetOfMaxTs = -1;
+    this.maxTsKnown = true;
+    this.rollingBaseTimestamp = undefined;
+    this.bytesSinceLastIndexEntry = 0;
+    const fileSize = this.fileSize();
+    const reader = new ChunkedBatchReader(this.fd, 0, fileSize);
+    let next = Math.max(minBaseOffset, this.baseOffset);
+    let problem: string | undefined;
+    const interval = this.settings.indexIntervalBytes;
+    for (;;) {
+      const b = reader.next(next, true);
+      if (b === undefined) break;
+      if (typeof b === 'string') {
+        problem = b;
+        break;
+      }
+      const last = BatchHeader.lastOffset(b.buf, b.at);
+      if (last - this.baseOffset > 0x7fffffff) {
+        problem = `offset ${last} does not fit the segment starting at ${this.baseOffset}`;
+        break;
+      }
+      this.indexBatch(b.position, b.size, last, BatchHeader.maxTimestamp(b.buf, b.at), interval);
+      next = last + 1;
+    }
+    const validBytes = reader.position;
+    if (validBytes < fileSize) ftruncateSync(this.fd, validBytes);
+    this.size = validBytes;
+    this.offsetIndex.flush(false);
+    this.timeIndex.flush(false);
+    return { nextOffset: next, truncatedBytes: fileSize - validBytes, problem };
+  }
+
+  /**
+   * Removes every batch at or after file position `position` (a batch boundary), and the index
+   * entries that point there.
+   */
+  truncateToPosition(position: number): void {
+    if (position >= this.size) return;
+    ftruncateSync(this.fd, position);
+    this.size = position;
+    this.offsetIndex.truncateToPosition(position);
+    const s = this.scan(this.offsetIndex.lastEntry()?.position ?? 0, position);
+    const nextOffset = s.batches.at(-1)
+      ? s.batches.at(-1)!.lastOffset + 1
+      : this.offsetIndex.lastEntry()
+        ? this.offsetIndex.lastEntry()!.lastOffset + 1
+        : this.baseOffset;
+    this.timeIndex.truncateToOffset(nextOffset);
+    // Max timestamp is recomputed lazily from what is left.
+    this.maxTs = NO_TIMESTAMP;
+    this.offsetOfMaxTs = -1;
+    this.maxTsKnown = false;
+    if (position === 0) this.rollingBaseTimestamp = undefined;
+  }
+
+  /** Called when the segment stops being the active one: index the max timestamp, write indexes. */
+  seal(): void {
+    if (!this.maxTsKnown) this.loadMaxTimestamp();
+    if (this.maxTs >= 0) this.timeIndex.maybeAppend(this.maxTs, this.offsetOfMaxTs);
+    this.offsetIndex.flush(false);
+    this.timeIndex.flush(false);
+  }
+
+  /** Writes index tails and fsyncs the log and both indexes. */
+  flushSync(): void {
+    if (this.fdValue >= 0) fsyncSync(this.fdValue);
+    this.offsetIndex.flush(true);
+    this.timeIndex.flush(true);
+  }
+
+  /** fdatasync of the `.log` file on the thread pool (for group commit). */
+  syncDataAsync(): Promise<void> {
+    if (this.fdValue < 0) return Promise.resolve();
+    const fd = this.fdValue;
+    return new Promise((resolve, reject) =>
+      fdatasync(fd, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+
+  /** Closes the files (indexes written out first). */
+  close(): void {
+    this.offsetIndex.close();
+    this.timeIndex.close();
+    if (this.fdValue >= 0) {
+      closeSync(this.fdValue);
+      this.fdValue = -1;
+      this.headerReader = undefined;
+    }
+  }
+
+  /** Renames the files with `suffix` appended (e.g. `.deleted`), keeping descriptors valid. */
+  renameAll(suffix: string): void {
+    for (const p of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
+      if (existsSync(p)) renameSync(p, p + suffix);
+    }
+  }
+
+  /** Removes the files (called after close). `suffix` is what renameAll added. */
+  deleteFiles(suffix = ''): void {
+    for (const p of [this.logPath, this.offsetIndex.path, this.timeIndex.path])
+      rmSync(p + suffix, { force: true });
+  }
+}
