@@ -207,9 +207,13 @@ test('thousands of concurrent connections', async () => {
       );
     }
     await waitFor(() => server.connectionCount === n, `${n} connections`, 20000);
-    clients.forEach((c, i) => c.write(requestFrame(1, 0, i)));
+    clients.forEach((c, i) => {
+      c.write(requestFrame(1, 0, i));
+    });
     const results = await Promise.all(clients.map((c) => c.nextFrame(20000)));
-    results.forEach((f, i) => assert.equal(f.readInt32BE(0), i));
+    results.forEach((f, i) => {
+      assert.equal(f.readInt32BE(0), i);
+    });
     for (const c of clients) c.close();
     await waitFor(() => server.connectionCount === 0, 'all closed', 20000);
   });
