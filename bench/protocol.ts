@@ -1,0 +1,169 @@
+/**
+ * Protocol micro-benchmarks: record batch encode/decode, CRC-32C, compression codecs.
+ * Run with `npm run bench:protocol` (add `-- --seconds 2` to measure longer per case).
+ * Records are 100-byte values with no key and no headers (Kafka's benchmark records), in batches
+ * of ~16 KiB; every figure is the median of several short rounds on one core.
+ */
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { codecs } from '../src/protocol/compression/index.js';
+import { crc32c } from '../src/protocol/crc32c.js';
+import {
+  CompressionType,
+  decodeRecordBatch,
+  encodeRecordBatch,
+  type RecordInput,
+  RecordCursor,
+} from '../src/protocol/record-batch/index.js';
+
+const args = process.argv.slice(2);
+const secondsArg = args.indexOf('--seconds');
+const SECONDS = secondsArg >= 0 ? Number(args[secondsArg + 1]) : 0.6;
+const ROUNDS = 5;
+const RECORD_SIZE = 100;
+const BATCH_BYTES = 16 * 1024;
+
+function machine(): string {
+  const nproc = execSync('nproc').toString().trim();
+  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? '?';
+  return `${nproc} cores (nproc), ${cpu}, Node ${process.version}`;
+}
+
+/** Runs `fn` repeatedly for SECONDS per round; returns the median operations per second. */
+function measure(fn: () => number): number {
+  const rates: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    let units = 0;
+    const start = process.hrtime.bigint();
+    const deadline = start + BigInt(Math.round((SECONDS / ROUNDS) * 1e9));
+    let now = start;
+    do {
+      for (let i = 0; i < 20; i++) units += fn();
+      now = process.hrtime.bigint();
+    } while (now < deadline);
+    rates.push(units / (Number(now - start) / 1e9));
+  }
+  rates.sort((a, b) => a - b);
+  return rates[Math.floor(rates.length / 2)];
+}
+
+const fmt = (n: number, digits = 1) =>
+  n >= 1e6 ? `${(n / 1e6).toFixed(digits)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(digits)} k` : n.toFixed(digits);
+
+// Records: 100-byte values, a little text so that codecs have something realistic to chew on.
+function makeRecords(n: number): RecordInput[] {
+  const now = Date.now();
+  const out: RecordInput[] = [];
+  for (let i = 0; i < n; i++) {
+    const text = `{"id":${i},"user":"user-${i % 977}","event":"page_view","path":"/item/${(i * 7919) % 100000}"}`;
+    const value = Buffer.alloc(RECORD_SIZE, 32);
+    value.write(text.slice(0, RECORD_SIZE));
+    out.push({ key: null, value, timestamp: now + i });
+  }
+  return out;
+}
+
+const perRecordOverhead = encodeRecordBatch({ records: makeRecords(2) }).length;
+const recordsPerBatch = Math.floor(
+  (BATCH_BYTES - 61) / ((perRecordOverhead - 61) / 2),
+);
+const records = makeRecords(recordsPerBatch);
+const batch = encodeRecordBatch({ records });
+
+console.log(`machine: ${machine()}`);
+console.log(
+  `params: ${RECORD_SIZE}-byte values, null keys, no headers; ${recordsPerBatch} records per batch (${batch.length} bytes); ${ROUNDS} rounds x ${(SECONDS / ROUNDS).toFixed(2)} s, median`,
+);
+console.log('note: the machine is shared with other work; figures are noisy and indicative only\n');
+
+const row = (name: string, recordsPerSec: number, bytesPerSec: number) =>
+  console.log(
+    `${name.padEnd(40)} ${fmt(recordsPerSec).padStart(9)} records/s ${(bytesPerSec / 1e6).toFixed(0).padStart(7)} MB/s`,
+  );
+
+// Encode.
+{
+  const rate = measure(() => {
+    encodeRecordBatch({ records, baseOffset: 1000 });
+    return 1;
+  });
+  row('encode (uncompressed)', rate * recordsPerBatch, rate * batch.length);
+}
+
+// Decode with the zero-allocation cursor (CRC checked), reading every record's offset and value.
+{
+  const cursor = new RecordCursor();
+  let sink = 0;
+  const rate = measure(() => {
+    const c = decodeRecordBatch(batch).cursor(cursor);
+    while (c.next()) sink += c.offset + c.valueLength;
+    return 1;
+  });
+  row('decode, cursor (CRC verified)', rate * recordsPerBatch, rate * batch.length);
+  if (sink === 42) console.log('');
+}
+
+// Decode with the iterator that yields record objects.
+{
+  let sink = 0;
+  const rate = measure(() => {
+    for (const r of decodeRecordBatch(batch)) sink += r.offset;
+    return 1;
+  });
+  row('decode, record objects (CRC verified)', rate * recordsPerBatch, rate * batch.length);
+  if (sink === 42) console.log('');
+}
+
+// CRC-32C over the batch.
+{
+  const data = Buffer.alloc(1024 * 1024, 7);
+  const rate = measure(() => {
+    crc32c(data);
+    return 1;
+  });
+  console.log(`${'crc32c (1 MiB buffers)'.padEnd(40)} ${((rate * data.length) / 1e9).toFixed(2)} GB/s`);
+  const rate16 = measure(() => {
+    crc32c(batch);
+    return 1;
+  });
+  console.log(`${'crc32c (16 KiB batches)'.padEnd(40)} ${((rate16 * batch.length) / 1e9).toFixed(2)} GB/s`);
+}
+
+// Codecs over the records section of a batch.
+console.log('\ncodec over the 16 KiB records section: compress / decompress (uncompressed MB/s), ratio');
+const section = batch.subarray(61);
+for (const codec of codecs) {
+  if (codec.type === CompressionType.None) continue;
+  const compressed = codec.compress(section);
+  const c = measure(() => {
+    codec.compress(section);
+    return 1;
+  });
+  const d = measure(() => {
+    codec.decompress(compressed);
+    return 1;
+  });
+  console.log(
+    `${codec.name.padEnd(8)} ${((c * section.length) / 1e6).toFixed(0).padStart(6)} MB/s ${((d * section.length) / 1e6).toFixed(0).padStart(6)} MB/s   ${(section.length / compressed.length).toFixed(2)}x`,
+  );
+}
+
+// Whole-batch encode/decode with each codec.
+console.log('\nbatch encode / decode with compression (records/s)');
+for (const codec of codecs) {
+  if (codec.type === CompressionType.None) continue;
+  const encoded = encodeRecordBatch({ records, compression: codec.type });
+  const e = measure(() => {
+    encodeRecordBatch({ records, compression: codec.type });
+    return 1;
+  });
+  const cursor = new RecordCursor();
+  const d = measure(() => {
+    const cur = decodeRecordBatch(encoded).cursor(cursor);
+    while (cur.next()) {}
+    return 1;
+  });
+  console.log(
+    `${codec.name.padEnd(8)} encode ${fmt(e * recordsPerBatch).padStart(9)} records/s   decode ${fmt(d * recordsPerBatch).padStart(9)} records/s`,
+  );
+}
