@@ -82,18 +82,45 @@ export class LogSegment {
     this.created = created;
   }
 
+  /** Extra suffix of all three file names (`.cleaned` while the cleaner writes a segment). */
+  private fileSuffix = '';
+
   get logPath(): string {
-    return segmentFile(this.dir, this.baseOffset, LOG_SUFFIX);
+    return segmentFile(this.dir, this.baseOffset, LOG_SUFFIX) + this.fileSuffix;
   }
 
-  /** Creates a new, empty segment (truncating files left at that name). */
+  /**
+   * Renames the files from `<name><suffix>` to `<name>` (the last step of a compaction swap);
+   * descriptors stay valid.
+   */
+  dropSuffix(): void {
+    const suffix = this.fileSuffix;
+    if (!suffix) return;
+    const from = this.logPath;
+    this.fileSuffix = '';
+    renameSync(from, this.logPath);
+    for (const idx of [this.offsetIndex, this.timeIndex]) {
+      const target = idx.path.slice(0, -suffix.length);
+      if (existsSync(idx.path)) renameSync(idx.path, target);
+      idx.path = target;
+    }
+  }
+
+  /**
+   * Creates a new, empty segment (truncating files left at that name). With `suffix`, the files
+   * are named `<name><suffix>` until dropSuffix().
+   */
   static create(
     dir: string,
     baseOffset: number,
     settings: SegmentSettings,
     io: SegmentIo = defaultIo,
+    suffix = '',
   ): LogSegment {
     const seg = new LogSegment(dir, baseOffset, settings, 0, true, Date.now(), io);
+    seg.fileSuffix = suffix;
+    seg.offsetIndex.path += suffix;
+    seg.timeIndex.path += suffix;
     seg.fdValue = openSync(seg.logPath, 'w+');
     seg.offsetIndex.reset();
     seg.timeIndex.reset();
