@@ -166,6 +166,11 @@ describe('compression codecs', () => {
       input: Buffer.alloc(8 << 20),
     });
     assert.throws(() => zstdCodec.decompress(bomb.stdout, 1 << 20), DecompressionLimitError);
+    // A streamed frame cut short must not pass for shorter data.
+    for (const cut of [10, theirs.stdout.length >> 1, theirs.stdout.length - 1]) {
+      assert.throws(() => zstdCodec.decompress(theirs.stdout.subarray(0, cut)), DecodeError);
+    }
+    assert.deepEqual(zstdCodec.decompress(theirs.stdout), data, 'context usable after errors');
   });
 
   it('gzip reads multi-member streams and stops a bomb at the limit', () => {

@@ -47,10 +47,18 @@ function decompressBounded(data: Buffer, maxSize: number): Buffer {
   let total = 0;
   let input = data;
   const chunkSize = binding.dStreamOutSize();
-  while (input.length > 0) {
+  // `hint` is 0 once a frame is fully decoded and flushed: keep going while input remains or the
+  // decoder still holds output, and call a frame that ends mid-way truncated.
+  let hint = 1;
+  while (input.length > 0 || hint !== 0) {
     const chunk = Buffer.allocUnsafe(chunkSize);
-    const [, produced, consumed] = dctx.decompressStream(chunk, input);
-    if (produced === 0 && consumed === 0) throw new DecodeError('zstd stream makes no progress');
+    const [next, produced, consumed] = dctx.decompressStream(chunk, input);
+    if (produced === 0 && consumed === 0) {
+      throw new DecodeError(
+        input.length > 0 ? 'zstd stream makes no progress' : 'zstd frame is truncated',
+      );
+    }
+    hint = next;
     total += produced;
     if (total > maxSize) throw new DecompressionLimitError('zstd', maxSize);
     chunks.push(chunk.subarray(0, produced));
