@@ -43,7 +43,9 @@ export function completeSwap(dir: string): void {
     } catch {
       manifest = undefined; // written atomically, so unreadable means never committed
     }
-    if (manifest && existsSync(segmentFile(dir, manifest.base, LOG_SUFFIX + CLEANED_SUFFIX))) {
+    if (manifest) {
+      // The cleaned files were complete and synced before the manifest was written, so rolling
+      // forward is always possible: the replaced segments go whatever step the crash hit.
       for (const r of manifest.replaced) {
         if (r === manifest.base) continue;
         for (const s of SEGMENT_SUFFIXES) rmSync(segmentFile(dir, r, s), { force: true });
