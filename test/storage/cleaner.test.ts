@@ -90,9 +90,9 @@ test('compaction with many keys and tombstones equals the model (property-based)
               timestamp: now,
             }));
             const res = await log.append(batch(recs));
-            recs.forEach((r, i) =>
-              model.push({ offset: res.baseOffset + i, key: r.key!, value: r.value }),
-            );
+            recs.forEach((r, i) => {
+              model.push({ offset: res.baseOffset + i, key: r.key!, value: r.value });
+            });
           }
           assert.deepEqual(view(readAll(log)), view(model));
         }
@@ -127,6 +127,7 @@ test('compaction keeps control batches and never lets aborted records shadow com
       type: ControlRecordType.Commit,
       producerId: pid,
       producerEpoch: 0,
+      coordinatorEpoch: 0,
       timestamp: 1000,
     }),
   );
@@ -143,6 +144,7 @@ test('compaction keeps control batches and never lets aborted records shadow com
       type: ControlRecordType.Abort,
       producerId: pid,
       producerEpoch: 0,
+      coordinatorEpoch: 0,
       timestamp: 1000,
     }),
   );
