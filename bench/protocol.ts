@@ -48,7 +48,11 @@ function measure(fn: () => number): number {
 }
 
 const fmt = (n: number, digits = 1) =>
-  n >= 1e6 ? `${(n / 1e6).toFixed(digits)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(digits)} k` : n.toFixed(digits);
+  n >= 1e6
+    ? `${(n / 1e6).toFixed(digits)} M`
+    : n >= 1e3
+      ? `${(n / 1e3).toFixed(digits)} k`
+      : n.toFixed(digits);
 
 // Records: 100-byte values, a little text so that codecs have something realistic to chew on.
 function makeRecords(n: number): RecordInput[] {
@@ -63,10 +67,11 @@ function makeRecords(n: number): RecordInput[] {
   return out;
 }
 
-const perRecordOverhead = encodeRecordBatch({ records: makeRecords(2) }).length;
-const recordsPerBatch = Math.floor(
-  (BATCH_BYTES - 61) / ((perRecordOverhead - 61) / 2),
-);
+// As many records as fit in 16 KiB, like a producer with batch.size=16384.
+let recordsPerBatch = 1;
+while (encodeRecordBatch({ records: makeRecords(recordsPerBatch + 1) }).length <= BATCH_BYTES) {
+  recordsPerBatch++;
+}
 const records = makeRecords(recordsPerBatch);
 const batch = encodeRecordBatch({ records });
 
@@ -121,16 +126,22 @@ const row = (name: string, recordsPerSec: number, bytesPerSec: number) =>
     crc32c(data);
     return 1;
   });
-  console.log(`${'crc32c (1 MiB buffers)'.padEnd(40)} ${((rate * data.length) / 1e9).toFixed(2)} GB/s`);
+  console.log(
+    `${'crc32c (1 MiB buffers)'.padEnd(40)} ${((rate * data.length) / 1e9).toFixed(2)} GB/s`,
+  );
   const rate16 = measure(() => {
     crc32c(batch);
     return 1;
   });
-  console.log(`${'crc32c (16 KiB batches)'.padEnd(40)} ${((rate16 * batch.length) / 1e9).toFixed(2)} GB/s`);
+  console.log(
+    `${'crc32c (16 KiB batches)'.padEnd(40)} ${((rate16 * batch.length) / 1e9).toFixed(2)} GB/s`,
+  );
 }
 
 // Codecs over the records section of a batch.
-console.log('\ncodec over the 16 KiB records section: compress / decompress (uncompressed MB/s), ratio');
+console.log(
+  '\ncodec over the 16 KiB records section: compress / decompress (uncompressed MB/s), ratio',
+);
 const section = batch.subarray(61);
 for (const codec of codecs) {
   if (codec.type === CompressionType.None) continue;

@@ -44,6 +44,26 @@ let bodySizes = new Int32Array(1024);
 // Scratch space for the uncompressed records of a compressed batch, grown as needed.
 let scratch = Buffer.allocUnsafe(64 * 1024);
 
+// Batches up to SLAB_MAX bytes are cut from a shared slab, like Buffer's own pool does for small
+// buffers: allocating a fresh ArrayBuffer per 16 KiB batch costs ~10% of the encode time.
+const SLAB_SIZE = 256 * 1024;
+const SLAB_MAX = 64 * 1024;
+let slab = Buffer.allocUnsafe(0);
+let slabUsed = 0;
+
+/** A new Buffer of `size` bytes for a batch (a slice of the slab when small). */
+function allocBatch(size: number): Buffer {
+  if (size > SLAB_MAX) return Buffer.allocUnsafe(size);
+  if (slab.length - slabUsed < size) {
+    slab = Buffer.allocUnsafe(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + size);
+  // Keep slices 8-byte aligned so that typed-array views of a batch stay possible.
+  slabUsed = (slabUsed + size + 7) & ~7;
+  return out;
+}
+
 function checkBytes(v: unknown, what: string): void {
   if (v !== null && v !== undefined && !(v instanceof Uint8Array)) {
     throw new TypeError(`${what} must be a Buffer, a Uint8Array or null`);
@@ -183,11 +203,11 @@ export function encodeRecordBatch(options: RecordBatchOptions): Buffer {
   let out: Buffer;
   if (compression === CompressionType.None) {
     checkSize(BATCH_HEADER_SIZE + recordsSize);
-    out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + recordsSize);
+    out = allocBatch(BATCH_HEADER_SIZE + recordsSize);
     writeRecords(out, BATCH_HEADER_SIZE, records, baseTimestamp, defaultTimestamp);
   } else if (n === 0) {
     // Like Kafka's empty batches (kept by compaction for producer state): no records bytes at all.
-    out = Buffer.allocUnsafe(BATCH_HEADER_SIZE);
+    out = allocBatch(BATCH_HEADER_SIZE);
   } else {
     if (scratch.length < recordsSize) {
       checkSize(recordsSize);
@@ -196,7 +216,7 @@ export function encodeRecordBatch(options: RecordBatchOptions): Buffer {
     writeRecords(scratch, 0, records, baseTimestamp, defaultTimestamp);
     const compressed = codec.compress(scratch.subarray(0, recordsSize), options.compressionLevel);
     checkSize(BATCH_HEADER_SIZE + compressed.length);
-    out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + compressed.length);
+    out = allocBatch(BATCH_HEADER_SIZE + compressed.length);
     out.set(compressed, BATCH_HEADER_SIZE);
   }
 
