@@ -18,7 +18,8 @@ export class Writer {
   ensure(n: number): void {
     const need = this.offset + n;
     if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    // Start from at least 64 bytes so that a writer created empty still grows.
+    let size = Math.max(this.buf.length * 2, 64);
     while (size < need) size *= 2;
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.offset);
