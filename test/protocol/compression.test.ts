@@ -70,6 +70,24 @@ describe('compression codecs', () => {
       assert.equal(codec.decompress(bomb, 4 * 1024 * 1024).length, 4 * 1024 * 1024);
     });
 
+    it(`${codec.name}: async methods give the same bytes, bounds and errors`, async () => {
+      for (const size of [0, 100, 100_000]) {
+        const data = sample(size, size + 7);
+        const sync = codec.compress(data);
+        const async = await codec.compressAsync(data);
+        assert.deepEqual(await codec.decompressAsync(sync), data);
+        assert.deepEqual(codec.decompress(async), data);
+      }
+      const bomb = codec.compress(Buffer.alloc(4 * 1024 * 1024));
+      await assert.rejects(codec.decompressAsync(bomb, 1024 * 1024), DecompressionLimitError);
+      const good = codec.compress(sample(10_000));
+      await assert.rejects(codec.decompressAsync(good.subarray(0, good.length >> 1)), DecodeError);
+      await assert.rejects(
+        codec.decompressAsync(Buffer.from('garbage garbage garbage')),
+        DecodeError,
+      );
+    });
+
     it(`${codec.name}: raises DecodeError for garbage and truncated input`, () => {
       const good = codec.compress(sample(10_000));
       const inputs = [

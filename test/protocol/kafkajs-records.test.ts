@@ -67,8 +67,8 @@ const KafkajsDecoder = require('kafkajs/src/protocol/decoder') as new (buf: Buff
 for (const type of [CompressionType.Snappy, CompressionType.Lz4, CompressionType.Zstd]) {
   const codec = codecFor(type);
   kafkajs.CompressionCodecs[type] = () => ({
-    compress: async (encoder: KafkajsEncoder) => codec.compress(encoder.buffer),
-    decompress: async (buffer: Buffer) => codec.decompress(buffer),
+    compress: (encoder: KafkajsEncoder) => codec.compressAsync(encoder.buffer),
+    decompress: (buffer: Buffer) => codec.decompressAsync(buffer),
   });
 }
 

@@ -98,6 +98,20 @@ describe('record batch encode/decode', () => {
     });
   }
 
+  it('decompresses off the event loop on request, then reads from the cache', async () => {
+    for (const compression of CODECS) {
+      const records = Array.from({ length: 500 }, (_, i) => ({
+        key: Buffer.from(`key-${i}`),
+        value: Buffer.alloc(100, i),
+        timestamp: 1000 + i,
+      }));
+      const batch = decodeRecordBatch(encodeRecordBatch({ records, compression }));
+      const data = await batch.decompressAsync();
+      assert.equal(batch.recordsBuffer(), data);
+      expectSame(records, batch);
+    }
+  });
+
   it('gives uncompressed keys and values as views into the batch, not copies', () => {
     const buf = encodeRecordBatch({
       records: [{ key: Buffer.from('k'), value: Buffer.from('v') }],

@@ -1,4 +1,4 @@
-import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
+import { compressFrame, compressFrameSync, decompressFrame, decompressFrameSync } from 'lz4-napi';
 import { DecodeError } from '../primitives/decode-error.js';
 import { CompressionType } from '../record-batch/header.js';
 import {
@@ -83,6 +83,18 @@ export const lz4Codec: CompressionCodec = {
     let out: Buffer;
     try {
       out = decompressFrameSync(data);
+    } catch (err) {
+      throw corruptCompressed('lz4', err);
+    }
+    if (out.length > maxSize) throw new DecompressionLimitError('lz4', maxSize, out.length);
+    return out;
+  },
+  compressAsync: (data) => compressFrame(data),
+  async decompressAsync(data, maxSize = DEFAULT_MAX_DECOMPRESSED_SIZE) {
+    if (lz4DecompressedBound(data) > maxSize) throw new DecompressionLimitError('lz4', maxSize);
+    let out: Buffer;
+    try {
+      out = await decompressFrame(data);
     } catch (err) {
       throw corruptCompressed('lz4', err);
     }

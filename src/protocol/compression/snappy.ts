@@ -1,4 +1,4 @@
-import { compressSync, uncompressSync } from 'snappy';
+import { compress, compressSync, uncompress, uncompressSync } from 'snappy';
 import { DecodeError } from '../primitives/decode-error.js';
 import { CompressionType } from '../record-batch/header.js';
 import {
@@ -52,10 +52,14 @@ function decompressRaw(data: Buffer, maxSize: number): Buffer {
   return rawBlock(data);
 }
 
-function decompressXerial(data: Buffer, maxSize: number): Buffer {
-  // First pass: walk the chunk lengths and sum the declared sizes, so that nothing is
-  // decompressed (or allocated) when the total is out of bounds or a chunk runs past the end.
+/**
+ * Walks the xerial chunk lengths and sums the sizes the blocks declare, so that nothing is
+ * decompressed (or allocated) when the total is out of bounds or a chunk runs past the end.
+ * Returns the total and the [start, end) of every raw block.
+ */
+function xerialBlocks(data: Buffer, maxSize: number): { total: number; blocks: number[] } {
   let total = 0;
+  const blocks: number[] = [];
   let pos = XERIAL_HEADER_SIZE;
   while (pos < data.length) {
     if (pos + 4 > data.length) throw new DecodeError('xerial snappy chunk length cut short', pos);
@@ -65,38 +69,88 @@ function decompressXerial(data: Buffer, maxSize: number): Buffer {
     }
     total += snappyUncompressedLength(data, pos + 4, pos + 4 + len);
     if (total > maxSize) throw new DecompressionLimitError('snappy', maxSize, total);
+    blocks.push(pos + 4, pos + 4 + len);
     pos += 4 + len;
   }
+  return { total, blocks };
+}
+
+function concatInto(total: number, chunks: Buffer[]): Buffer {
   const out = Buffer.allocUnsafe(total);
   let at = 0;
-  pos = XERIAL_HEADER_SIZE;
-  while (pos < data.length) {
-    const len = data.readInt32BE(pos);
-    const chunk = rawBlock(data.subarray(pos + 4, pos + 4 + len));
+  for (const chunk of chunks) {
+    if (at + chunk.length > total) throw new DecodeError('snappy block longer than it declares');
     out.set(chunk, at);
     at += chunk.length;
-    pos += 4 + len;
   }
   return at === total ? out : out.subarray(0, at);
 }
 
-/** Compresses into the xerial framing, as Kafka's Java producer does. */
-export function compressXerial(data: Buffer): Buffer {
-  const parts: Buffer[] = [];
+function decompressXerial(data: Buffer, maxSize: number): Buffer {
+  const { total, blocks } = xerialBlocks(data, maxSize);
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < blocks.length; i += 2)
+    chunks.push(rawBlock(data.subarray(blocks[i], blocks[i + 1])));
+  return concatInto(total, chunks);
+}
+
+async function rawBlockAsync(block: Buffer): Promise<Buffer> {
+  try {
+    return (await uncompress(block, { asBuffer: true })) as Buffer;
+  } catch (err) {
+    throw corruptCompressed('snappy', err);
+  }
+}
+
+async function decompressAsync(data: Buffer, maxSize: number): Promise<Buffer> {
+  if (!isXerialFramed(data)) {
+    const size = snappyUncompressedLength(data);
+    if (size > maxSize) throw new DecompressionLimitError('snappy', maxSize, size);
+    return rawBlockAsync(data);
+  }
+  const { total, blocks } = xerialBlocks(data, maxSize);
+  const pending: Promise<Buffer>[] = [];
+  for (let i = 0; i < blocks.length; i += 2) {
+    pending.push(rawBlockAsync(data.subarray(blocks[i], blocks[i + 1])));
+  }
+  return concatInto(total, await Promise.all(pending));
+}
+
+function xerialHeader(): Buffer {
   const header = Buffer.allocUnsafe(XERIAL_HEADER_SIZE);
   XERIAL_MAGIC.copy(header, 0);
   header.writeInt32BE(1, 8);
   header.writeInt32BE(1, 12);
-  parts.push(header);
+  return header;
+}
+
+function frame(blocks: Buffer[]): Buffer {
+  const parts: Buffer[] = [xerialHeader()];
   let size = XERIAL_HEADER_SIZE;
-  for (let pos = 0; pos < data.length; pos += XERIAL_BLOCK_SIZE) {
-    const block = compressSync(data.subarray(pos, Math.min(data.length, pos + XERIAL_BLOCK_SIZE)));
+  for (const block of blocks) {
     const len = Buffer.allocUnsafe(4);
     len.writeInt32BE(block.length, 0);
     parts.push(len, block);
     size += 4 + block.length;
   }
   return Buffer.concat(parts, size);
+}
+
+/** Compresses into the xerial framing, as Kafka's Java producer does. */
+export function compressXerial(data: Buffer): Buffer {
+  const blocks: Buffer[] = [];
+  for (let pos = 0; pos < data.length; pos += XERIAL_BLOCK_SIZE) {
+    blocks.push(compressSync(data.subarray(pos, Math.min(data.length, pos + XERIAL_BLOCK_SIZE))));
+  }
+  return frame(blocks);
+}
+
+async function compressXerialAsync(data: Buffer): Promise<Buffer> {
+  const pending: Promise<Buffer>[] = [];
+  for (let pos = 0; pos < data.length; pos += XERIAL_BLOCK_SIZE) {
+    pending.push(compress(data.subarray(pos, Math.min(data.length, pos + XERIAL_BLOCK_SIZE))));
+  }
+  return frame(await Promise.all(pending));
 }
 
 /**
@@ -110,4 +164,7 @@ export const snappyCodec: CompressionCodec = {
   decompress(data, maxSize = DEFAULT_MAX_DECOMPRESSED_SIZE) {
     return isXerialFramed(data) ? decompressXerial(data, maxSize) : decompressRaw(data, maxSize);
   },
+  compressAsync: (data) => compressXerialAsync(data),
+  decompressAsync: (data, maxSize = DEFAULT_MAX_DECOMPRESSED_SIZE) =>
+    decompressAsync(data, maxSize),
 };

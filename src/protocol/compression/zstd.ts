@@ -67,23 +67,29 @@ function decompressBounded(data: Buffer, maxSize: number): Buffer {
   return Buffer.concat(chunks, total);
 }
 
-/** Codec 4: Zstandard frames through zstd-napi (libzstd). */
+function decompress(data: Buffer, maxSize = DEFAULT_MAX_DECOMPRESSED_SIZE): Buffer {
+  try {
+    return decompressBounded(data, maxSize);
+  } catch (err) {
+    // A failed call may leave the shared context mid-frame: the next call starts afresh.
+    dctx = undefined;
+    throw err instanceof DecodeError ? err : corruptCompressed('zstd', err);
+  }
+}
+
+function compress(data: Buffer, level?: number): Buffer {
+  return zstdCompress(data, level === undefined ? {} : { compressionLevel: level });
+}
+
+/**
+ * Codec 4: Zstandard frames through zstd-napi (libzstd). zstd-napi has no asynchronous one-shot
+ * API, so the async methods run synchronously.
+ */
 export const zstdCodec: CompressionCodec = {
   type: CompressionType.Zstd,
   name: 'zstd',
-  compress: (data, level) =>
-    zstdCompress(data, level === undefined ? {} : { compressionLevel: level }),
-  decompress(data, maxSize = DEFAULT_MAX_DECOMPRESSED_SIZE) {
-    try {
-      return decompressBounded(data, maxSize);
-    } catch (err) {
-      if (err instanceof DecodeError) {
-        // A failed stream leaves the shared context mid-frame: start the next call afresh.
-        dctx = undefined;
-        throw err;
-      }
-      dctx = undefined;
-      throw corruptCompressed('zstd', err);
-    }
-  },
+  compress,
+  decompress,
+  compressAsync: async (data, level) => compress(data, level),
+  decompressAsync: async (data, maxSize) => decompress(data, maxSize),
 };
