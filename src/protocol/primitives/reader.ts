@@ -107,7 +107,8 @@ export class Reader {
     let shift = 0;
     const buf = this.buf;
     for (let i = 0; i < 5; i++) {
-      if (this.offset >= this.end) throw new DecodeError('buffer ends inside a varint', this.offset);
+      if (this.offset >= this.end)
+        throw new DecodeError('buffer ends inside a varint', this.offset);
       const b = buf[this.offset++];
       if (i === 4 && b > 0x0f) throw new DecodeError('varint is longer than 32 bits', this.offset);
       result += (b & 0x7f) * 2 ** shift;
@@ -128,7 +129,8 @@ export class Reader {
     let result = 0n;
     let shift = 0n;
     for (let i = 0; i < 10; i++) {
-      if (this.offset >= this.end) throw new DecodeError('buffer ends inside a varlong', this.offset);
+      if (this.offset >= this.end)
+        throw new DecodeError('buffer ends inside a varlong', this.offset);
       const b = this.buf[this.offset++];
       if (i === 9 && b > 0x01) throw new DecodeError('varlong is longer than 64 bits', this.offset);
       result |= BigInt(b & 0x7f) << shift;
@@ -146,21 +148,22 @@ export class Reader {
 
   /** Zig-zag signed varlong as a number; exact within ±2^53 (record timestamp deltas). */
   varlongNumber(): number {
-    // Fast path: up to 7 bytes (49 bits) fits a double exactly.
+    // Fast path: up to 7 bytes (49 bits) fits a double exactly; longer ones go through bigint.
+    const start = this.offset;
     let result = 0;
     let mul = 1;
     const buf = this.buf;
-    for (let i = 0; i < 10; i++) {
-      if (this.offset >= this.end) throw new DecodeError('buffer ends inside a varlong', this.offset);
+    for (let i = 0; i < 7; i++) {
+      if (this.offset >= this.end) {
+        throw new DecodeError('buffer ends inside a varlong', this.offset);
+      }
       const b = buf[this.offset++];
       result += (b & 0x7f) * mul;
-      if ((b & 0x80) === 0) {
-        if (i === 9 && b > 0x01) throw new DecodeError('varlong is longer than 64 bits', this.offset);
-        return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
-      }
+      if ((b & 0x80) === 0) return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
       mul *= 128;
     }
-    throw new DecodeError('varlong is longer than 10 bytes', this.offset);
+    this.offset = start;
+    return Number(this.varlong());
   }
 
   uuid(): string {
@@ -207,7 +210,8 @@ export class Reader {
   /** Compact string: uvarint length + 1. */
   compactString(): string {
     const len = this.uvarint() - 1;
-    if (len < 0) throw new DecodeError('null compact string where a string is required', this.offset);
+    if (len < 0)
+      throw new DecodeError('null compact string where a string is required', this.offset);
     return this.utf8(len, 'compact string');
   }
 
@@ -288,14 +292,18 @@ export class Reader {
     let lastTag = -1;
     for (let i = 0; i < count; i++) {
       const tag = this.uvarint();
-      if (tag <= lastTag) throw new DecodeError(`tagged fields out of order (tag ${tag})`, this.offset);
+      if (tag <= lastTag)
+        throw new DecodeError(`tagged fields out of order (tag ${tag})`, this.offset);
       lastTag = tag;
       const size = this.uvarint();
       this.need(size, `tagged field ${tag}`);
       const start = this.offset;
       if (onTag?.(tag, size)) {
         if (this.offset !== start + size) {
-          throw new DecodeError(`tagged field ${tag} has size ${size} but decoded ${this.offset - start}`, start);
+          throw new DecodeError(
+            `tagged field ${tag} has size ${size} but decoded ${this.offset - start}`,
+            start,
+          );
         }
       } else {
         unknown ??= [];

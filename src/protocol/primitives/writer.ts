@@ -127,6 +127,8 @@ export class Writer {
 
   /** Zig-zag varlong from a number (exact within ±2^53). */
   varlongNumber(v: number): this {
+    // Zig-zag doubles the magnitude; beyond ±2^52 that is no longer exact in a double.
+    if (v >= 4503599627370496 || v < -4503599627370496) return this.varlong(BigInt(v));
     let u = v >= 0 ? v * 2 : -v * 2 - 1;
     this.ensure(10);
     const buf = this.buf;
