@@ -41,7 +41,7 @@ function roundTrip<T>(
 const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
 const safeInt = fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER });
 const str = fc.string({ unit: 'binary', maxLength: 40 });
-const buf = fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b));
+const buf: fc.Arbitrary<Buffer> = fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b));
 
 test('fixed-size integers and floats round-trip over their whole range', () => {
   roundTrip(
