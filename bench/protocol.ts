@@ -55,29 +55,49 @@ const fmt = (n: number, digits = 1) =>
       : n.toFixed(digits);
 
 // Records: 100-byte values, a little text so that codecs have something realistic to chew on.
-function makeRecords(n: number): RecordInput[] {
+// `keyed` adds a 16-byte key and two headers (16 + 8 bytes) per record.
+function makeRecords(n: number, keyed = false): RecordInput[] {
   const now = Date.now();
   const out: RecordInput[] = [];
   for (let i = 0; i < n; i++) {
     const text = `{"id":${i},"user":"user-${i % 977}","event":"page_view","path":"/item/${(i * 7919) % 100000}"}`;
     const value = Buffer.alloc(RECORD_SIZE, 32);
     value.write(text.slice(0, RECORD_SIZE));
-    out.push({ key: null, value, timestamp: now + i });
+    out.push(
+      keyed
+        ? {
+            key: Buffer.from(`user-${String(i % 977).padStart(11, '0')}`),
+            value,
+            timestamp: now + i,
+            headers: [
+              { key: 'trace-id', value: Buffer.alloc(16, i) },
+              { key: 'source', value: Buffer.from('web-0001') },
+            ],
+          }
+        : { key: null, value, timestamp: now + i },
+    );
   }
   return out;
 }
 
-// As many records as fit in 16 KiB, like a producer with batch.size=16384.
-let recordsPerBatch = 1;
-while (encodeRecordBatch({ records: makeRecords(recordsPerBatch + 1) }).length <= BATCH_BYTES) {
-  recordsPerBatch++;
+/** As many records as fit in 16 KiB, like a producer with batch.size=16384. */
+function fill(keyed: boolean): RecordInput[] {
+  let n = 1;
+  while (encodeRecordBatch({ records: makeRecords(n + 1, keyed) }).length <= BATCH_BYTES) n++;
+  return makeRecords(n, keyed);
 }
-const records = makeRecords(recordsPerBatch);
+
+const records = fill(false);
+const recordsPerBatch = records.length;
 const batch = encodeRecordBatch({ records });
+const keyedRecords = fill(true);
+const keyedBatch = encodeRecordBatch({ records: keyedRecords });
 
 console.log(`machine: ${machine()}`);
 console.log(
-  `params: ${RECORD_SIZE}-byte values, null keys, no headers; ${recordsPerBatch} records per batch (${batch.length} bytes); ${ROUNDS} rounds x ${(SECONDS / ROUNDS).toFixed(2)} s, median`,
+  `params: ${RECORD_SIZE}-byte values, null keys, no headers: ${recordsPerBatch} records per batch (${batch.length} bytes); ` +
+    `keyed: + 16-byte key and 2 headers: ${keyedRecords.length} records per batch (${keyedBatch.length} bytes); ` +
+    `${ROUNDS} rounds x ${(SECONDS / ROUNDS).toFixed(2)} s, median`,
 );
 console.log('note: the machine is shared with other work; figures are noisy and indicative only\n');
 
@@ -86,38 +106,38 @@ const row = (name: string, recordsPerSec: number, bytesPerSec: number) =>
     `${name.padEnd(40)} ${fmt(recordsPerSec).padStart(9)} records/s ${(bytesPerSec / 1e6).toFixed(0).padStart(7)} MB/s`,
   );
 
-// Encode.
-{
-  const rate = measure(() => {
-    encodeRecordBatch({ records, baseOffset: 1000 });
+function batchRows(label: string, input: RecordInput[], encoded: Buffer): void {
+  const n = input.length;
+  const enc = measure(() => {
+    encodeRecordBatch({ records: input, baseOffset: 1000 });
     return 1;
   });
-  row('encode (uncompressed)', rate * recordsPerBatch, rate * batch.length);
-}
+  row(`encode${label}`, enc * n, enc * encoded.length);
 
-// Decode with the zero-allocation cursor (CRC checked), reading every record's offset and value.
-{
+  // The zero-allocation cursor (CRC checked), reading every record's offset, value and headers.
   const cursor = new RecordCursor();
   let sink = 0;
-  const rate = measure(() => {
-    const c = decodeRecordBatch(batch).cursor(cursor);
-    while (c.next()) sink += c.offset + c.valueLength;
+  const dec = measure(() => {
+    const c = decodeRecordBatch(encoded).cursor(cursor);
+    while (c.next()) {
+      sink += c.offset + c.valueLength;
+      while (c.nextHeader()) sink += c.headerValueLength;
+    }
     return 1;
   });
-  row('decode, cursor (CRC verified)', rate * recordsPerBatch, rate * batch.length);
+  row(`decode, cursor${label}`, dec * n, dec * encoded.length);
+
+  // The iterator that yields record objects (views for key/value, header objects).
+  const obj = measure(() => {
+    for (const r of decodeRecordBatch(encoded)) sink += r.offset + r.headers.length;
+    return 1;
+  });
+  row(`decode, record objects${label}`, obj * n, obj * encoded.length);
   if (sink === 42) console.log('');
 }
 
-// Decode with the iterator that yields record objects.
-{
-  let sink = 0;
-  const rate = measure(() => {
-    for (const r of decodeRecordBatch(batch)) sink += r.offset;
-    return 1;
-  });
-  row('decode, record objects (CRC verified)', rate * recordsPerBatch, rate * batch.length);
-  if (sink === 42) console.log('');
-}
+batchRows('', records, batch);
+batchRows(' (keyed)', keyedRecords, keyedBatch);
 
 // CRC-32C over the batch.
 {

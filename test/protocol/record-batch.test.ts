@@ -163,6 +163,37 @@ describe('record batch encode/decode', () => {
     assert.equal(cursor.next(), false);
   });
 
+  it('round-trips header keys: ASCII, multi-byte, long, and many distinct ones', () => {
+    const keys = ['', 'a', 'trace-id', 'é', '日本語', '😀x', 'k'.repeat(33), 'ascii-'.repeat(20)];
+    for (let i = 0; i < 1500; i++) keys.push(`key-${i}`);
+    const records = keys.map((key, i) => ({
+      value: null,
+      headers: [{ key, value: Buffer.from([i & 255]) }],
+    }));
+    // Twice, so that the second pass decodes keys from the cache of the first.
+    for (let pass = 0; pass < 2; pass++) {
+      const decoded = decodeRecordBatch(encodeRecordBatch({ records })).toArray();
+      assert.deepEqual(
+        decoded.map((r) => r.headers[0].key),
+        keys,
+      );
+    }
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: 'grapheme', maxLength: 40 }), { maxLength: 20 }),
+        (ks) => {
+          const recs = ks.map((key) => ({ value: null, headers: [{ key, value: null }] }));
+          const out = decodeRecordBatch(encodeRecordBatch({ records: recs })).toArray();
+          assert.deepEqual(
+            out.map((r) => r.headers[0].key),
+            ks,
+          );
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it('keeps offset gaps and lastOffsetDelta of compacted batches', () => {
     const buf = encodeRecordBatch({
       baseOffset: 100,

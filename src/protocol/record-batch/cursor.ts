@@ -1,5 +1,6 @@
 import { DecodeError } from '../primitives/decode-error.js';
 import type { KafkaRecord, RecordHeader } from './types.js';
+import { readUtf8 } from './utf8.js';
 
 const EMPTY = Buffer.alloc(0);
 /** attributes(1) + timestampDelta(1) + offsetDelta(1) + keyLength(1) + valueLength(1) + headers(1). */
@@ -246,11 +247,7 @@ export class RecordCursor {
 
   /** Key of the current header (during a `nextHeader()` walk), decoded as UTF-8. */
   headerKey(): string {
-    return this.buffer.toString(
-      'utf8',
-      this.headerKeyOffset,
-      this.headerKeyOffset + this.headerKeyLength,
-    );
+    return readUtf8(this.buffer, this.headerKeyOffset, this.headerKeyLength);
   }
 
   /** Value of the current header as a view, or null. */

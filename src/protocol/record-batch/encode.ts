@@ -26,6 +26,7 @@ import {
   TRANSACTIONAL_BIT,
 } from './header.js';
 import type { RecordBatchOptions, RecordInput } from './types.js';
+import { utf8Length, writeUtf8 } from './utf8.js';
 import {
   uvarintSize,
   varintSize,
@@ -78,7 +79,7 @@ function headersSize(record: RecordInput): number {
     const h = headers[j];
     if (typeof h.key !== 'string') throw new TypeError('header key must be a string');
     checkBytes(h.value, 'header value');
-    const k = Buffer.byteLength(h.key, 'utf8');
+    const k = utf8Length(h.key);
     size += uvarintSize(k * 2) + k;
     const v = h.value;
     size += v === null || v === undefined ? 1 : uvarintSize(v.length * 2) + v.length;
@@ -126,9 +127,8 @@ function writeRecords(
       pos = writeVarint(buf, pos, headers.length);
       for (let j = 0; j < headers.length; j++) {
         const h = headers[j];
-        const k = Buffer.byteLength(h.key, 'utf8');
-        pos = writeVarint(buf, pos, k);
-        pos += buf.write(h.key, pos, k, 'utf8');
+        const k = utf8Length(h.key);
+        pos = writeUtf8(buf, writeVarint(buf, pos, k), h.key, k);
         const v = h.value;
         if (v === null || v === undefined) {
           buf[pos++] = 1;
