@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { BrokerConfig } from './config.js';
+import { LogManager } from '../storage/log-manager.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { RequestDispatcher } from './dispatcher.js';
 import { HANDLERS, HandlerRegistry } from './handlers/index.js';
@@ -8,6 +9,8 @@ import type { BrokerContext } from './handlers/types.js';
 import { loadOrCreateMetaProperties } from './meta-properties.js';
 import { BrokerMetrics } from './metrics.js';
 import { BrokerServer } from './net/server.js';
+import { AppendWatchers } from './fetch/append-watchers.js';
+import { TopicRegistry } from './topics/topic-registry.js';
 
 /** Where a started broker can be reached. */
 export interface BrokerAddresses {
@@ -60,9 +63,26 @@ export class Broker {
       log.warn({ stalePid: pid, dataDir }, msg),
     );
     let server: BrokerServer | undefined;
+    let logs: LogManager | undefined;
     const metrics = new BrokerMetrics();
     try {
       const meta = loadOrCreateMetaProperties(dataDir, config.nodeId);
+      logs = LogManager.open(dataDir, {
+        retentionCheckIntervalMs: config.int('log.retention.check.interval.ms'),
+        cleanerEnabled: config.bool('log.cleaner.enable'),
+      });
+      log.info(
+        {
+          logs: logs.logs().length,
+          cleanShutdown: logs.hadCleanShutdown,
+          ms: Math.round(logs.startupMs),
+        },
+        'partition logs loaded',
+      );
+      const topics = new TopicRegistry(dataDir, logs, config, log);
+      logs.startScheduler();
+      const openLogs = logs;
+      metrics.watchPartitions(() => openLogs.sizes());
       const registry = new HandlerRegistry(HANDLERS);
       const listener = config.listener;
       // The advertised port depends on the bound one (port 0), so the context is completed after
@@ -74,6 +94,9 @@ export class Broker {
         advertised: { host: '', port: 0 },
         handlers: registry,
         log,
+        topics,
+        logs,
+        appends: new AppendWatchers(),
       } satisfies BrokerContext;
       const dispatcher = new RequestDispatcher(registry, context, metrics);
       server = new BrokerServer(
@@ -115,6 +138,7 @@ export class Broker {
       return broker;
     } catch (err) {
       await server?.close(0);
+      await logs?.shutdown().catch(() => undefined);
       await metrics.close();
       lock.release();
       throw err;
@@ -133,7 +157,16 @@ export class Broker {
   stop(reason = 'stop requested'): Promise<void> {
     this.#stopping ??= (async () => {
       this.log.info({ event: 'stopping', reason }, 'broker stopping');
-      await this.#server.close(this.config.int('shutdown.timeout.ms'));
+      const closing = this.#server.close(this.config.int('shutdown.timeout.ms'));
+      // Long polls answer now with what they have, so that their connections can close.
+      this.context.appends.wakeAll();
+      await closing;
+      try {
+        await this.context.logs.shutdown();
+        this.log.info({ event: 'storage-closed' }, 'partition logs flushed and closed cleanly');
+      } catch (err) {
+        this.log.error({ err }, 'storage did not shut down cleanly; the next start will recover');
+      }
       await this.#metrics.close();
       this.#lock.release();
       this.log.info({ event: 'stopped' }, 'broker stopped');

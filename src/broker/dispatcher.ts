@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { DecodeError, Reader } from '../protocol/primitives/index.js';
 import { API_VERSIONS_KEY, writeApiVersionsFallback } from './handlers/18-api-versions.js';
-import { ErrorCode } from './handlers/error-codes.js';
+import { ErrorCode } from '../protocol/errors.js';
 import type { HandlerRegistry } from './handlers/registry.js';
 import type { ApiHandler, BrokerContext, RequestContext, RequestHeader } from './handlers/types.js';
 import type { BrokerMetrics } from './metrics.js';

@@ -50,9 +50,41 @@ export class BrokerMetrics implements ServerObserver {
     registers: [this.registry],
   });
   #http: Server | undefined;
+  #partitions:
+    | (() => { topic: string; partition: number; size: number; logEndOffset: number }[])
+    | undefined;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'brook_' });
+  }
+
+  /** Reports partition sizes and log end offsets from `source` at each scrape. */
+  watchPartitions(
+    source: () => { topic: string; partition: number; size: number; logEndOffset: number }[],
+  ): void {
+    this.#partitions = source;
+    const partitions = () => this.#partitions?.() ?? [];
+    new Gauge({
+      name: 'brook_partition_size_bytes',
+      help: 'Bytes on disk of each partition log.',
+      labelNames: ['topic', 'partition'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const p of partitions()) this.set({ topic: p.topic, partition: p.partition }, p.size);
+      },
+    });
+    new Gauge({
+      name: 'brook_partition_log_end_offset',
+      help: 'Log end offset of each partition.',
+      labelNames: ['topic', 'partition'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const p of partitions())
+          this.set({ topic: p.topic, partition: p.partition }, p.logEndOffset);
+      },
+    });
   }
 
   bytesIn(n: number): void {

@@ -47,7 +47,32 @@ async function runStart(opts: StartOptions): Promise<void> {
   const log = createBrokerLogger(config.string('logger.level'));
   for (const w of warnings) log.warn(w);
 
-  let broker: Broker;
+  // Signal handlers go in before the broker starts: a SIGTERM that arrives while it starts (or
+  // right after its ready line) must still get a clean shutdown, not the default instant death.
+  let broker: Broker | undefined;
+  let stopRequested: NodeJS.Signals | undefined;
+  let signals = 0;
+  const shutdown = (b: Broker, signal: NodeJS.Signals) => {
+    b.stop(`received ${signal}`).then(
+      () => process.exit(0),
+      (err: Error) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal: exiting without a clean shutdown');
+      process.exit(130);
+    }
+    if (broker) shutdown(broker, signal);
+    else stopRequested = signal;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
   try {
     broker = await Broker.start(config, log);
   } catch (err) {
@@ -66,24 +91,7 @@ async function runStart(opts: StartOptions): Promise<void> {
     }
     throw err;
   }
-
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
-      log.warn({ signal }, 'second signal: exiting without a clean shutdown');
-      process.exit(130);
-    }
-    broker.stop(`received ${signal}`).then(
-      () => process.exit(0),
-      (err: Error) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  if (stopRequested) shutdown(broker, stopRequested);
 }
 
 /** The `brook start` sub-command. */

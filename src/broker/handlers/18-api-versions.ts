@@ -1,5 +1,5 @@
 import type { Reader, Writer } from '../../protocol/primitives/index.js';
-import { ErrorCode } from './error-codes.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler, type HandlerRegistryView } from './types.js';
 
 /** ApiVersions request (v3+ names the client software; v0-v2 are empty). */

@@ -1,7 +1,10 @@
 import type { Logger } from 'pino';
 import type { Reader } from '../../protocol/primitives/index.js';
+import type { LogManager } from '../../storage/log-manager.js';
 import type { BrokerConfig } from '../config.js';
+import type { AppendWatchers } from '../fetch/append-watchers.js';
 import type { ResponseBuilder } from '../net/response-builder.js';
+import type { TopicRegistry } from '../topics/topic-registry.js';
 
 /** The parsed request header (v1, or v2 for flexible request versions). */
 export interface RequestHeader {
@@ -20,6 +23,12 @@ export interface BrokerContext {
   readonly advertised: { host: string; port: number };
   readonly handlers: HandlerRegistryView;
   readonly log: Logger;
+  /** Topic names, ids, partition counts and configs. */
+  readonly topics: TopicRegistry;
+  /** The partition logs. */
+  readonly logs: LogManager;
+  /** Wakes Fetch long polls when Produce appends. */
+  readonly appends: AppendWatchers;
 }
 
 /** The part of the handler registry a handler may read (ApiVersions builds its answer from it). */

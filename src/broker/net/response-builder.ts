@@ -1,5 +1,32 @@
 import { Writer } from '../../protocol/primitives/index.js';
 
+/** Byte fields at least this long are spliced in by reference once splicing is on. */
+export const SPLICE_THRESHOLD = 1024;
+
+/**
+ * A Writer that, while {@link SplicingWriter.splice} is on, hands byte fields of at least
+ * {@link SPLICE_THRESHOLD} bytes to the response builder by reference instead of copying them:
+ * Fetch turns it on so that record data read from segment files goes to the socket as is.
+ * Only safe for byte fields outside tagged fields (whose size is back-patched in place).
+ */
+export class SplicingWriter extends Writer {
+  splice = false;
+  readonly #onRef: (buf: Buffer) => void;
+
+  constructor(initialSize: number, onRef: (buf: Buffer) => void) {
+    super(initialSize);
+    this.#onRef = onRef;
+  }
+
+  override raw(v: Uint8Array): this {
+    if (this.splice && v.length >= SPLICE_THRESHOLD && Buffer.isBuffer(v)) {
+      this.#onRef(v);
+      return this;
+    }
+    return super.raw(v);
+  }
+}
+
 /**
  * Builds one response frame as a list of buffers: the size prefix and response header, then the
  * body written through {@link ResponseBuilder.w}, with large byte ranges (record data read from
@@ -8,7 +35,7 @@ import { Writer } from '../../protocol/primitives/index.js';
  */
 export class ResponseBuilder {
   /** The encoder for the body; write the response fields here. */
-  readonly w: Writer;
+  readonly w: SplicingWriter;
   readonly #parts: Buffer[] = [];
   #cut = 0;
   #size = 0;
@@ -18,7 +45,7 @@ export class ResponseBuilder {
    *   used for flexible versions of every API except ApiVersions.
    */
   constructor(correlationId: number, flexibleHeader: boolean, initialSize = 256) {
-    this.w = new Writer(initialSize);
+    this.w = new SplicingWriter(initialSize, (buf) => this.appendRef(buf));
     this.w.int32(0); // the size, filled in by finish()
     this.w.int32(correlationId);
     if (flexibleHeader) this.w.uvarint(0);

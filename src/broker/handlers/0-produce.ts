@@ -1,0 +1,206 @@
+import { UnsupportedCompressionError } from '../../protocol/compression/codec.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type {
+  ProduceResponsePartitionProduceResponse,
+  ProduceResponseTopicProduceResponse,
+} from '../../protocol/generated/index.js';
+import { DecodeError } from '../../protocol/primitives/index.js';
+import { BatchHeader, MAGIC_OFFSET, MAGIC_V2 } from '../../protocol/record-batch/header.js';
+import {
+  CorruptRecordError,
+  InvalidRecordError,
+  validateRecordBatch,
+} from '../../protocol/record-batch/index.js';
+import { maxMessageBytes } from '../topics/topic-config.js';
+import type { TopicInfo } from '../topics/topic-registry.js';
+import { specHandler } from './spec-handler.js';
+import type { BrokerContext } from './types.js';
+
+/** A partition's records refused before they reach the log: the error code and Kafka's message. */
+class ProduceRejection extends Error {
+  readonly errorCode: number;
+  constructor(errorCode: number, message: string) {
+    super(message);
+    this.errorCode = errorCode;
+  }
+}
+
+/**
+ * Checks a partition's records as Kafka does for Produce v3+: exactly one magic v2 batch, within
+ * max.message.bytes, with a valid CRC, a known codec, offsets counting from 0, and timestamps
+ * inside the topic's bounds. Compressed data is not decompressed: it is stored as sent.
+ */
+function validateProduce(
+  broker: BrokerContext,
+  topic: TopicInfo,
+  records: Buffer | null,
+  now: number,
+): void {
+  if (records === null || records.length === 0) {
+    throw new ProduceRejection(ErrorCode.INVALID_RECORD, 'Produce request has no record batch');
+  }
+  if (records.length > MAGIC_OFFSET && records.readInt8(MAGIC_OFFSET) !== MAGIC_V2) {
+    throw new ProduceRejection(
+      ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+      `Record batch magic ${records.readInt8(MAGIC_OFFSET)} is not supported (only magic 2)`,
+    );
+  }
+  const limit = maxMessageBytes(broker.config, topic.configs);
+  if (records.length > limit) {
+    throw new ProduceRejection(
+      ErrorCode.MESSAGE_TOO_LARGE,
+      `The record batch of ${records.length} bytes is larger than max.message.bytes (${limit})`,
+    );
+  }
+  try {
+    const batch = validateRecordBatch(records, 0, { fromProducer: true });
+    if (batch.sizeInBytes !== records.length) {
+      throw new ProduceRejection(
+        ErrorCode.INVALID_RECORD,
+        'Produce requests must contain exactly one record batch per partition',
+      );
+    }
+  } catch (err) {
+    if (err instanceof ProduceRejection) throw err;
+    if (err instanceof CorruptRecordError)
+      throw new ProduceRejection(ErrorCode.CORRUPT_MESSAGE, err.message);
+    if (err instanceof InvalidRecordError)
+      throw new ProduceRejection(ErrorCode.INVALID_RECORD, err.message);
+    if (err instanceof UnsupportedCompressionError)
+      throw new ProduceRejection(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, err.message);
+    if (err instanceof DecodeError)
+      throw new ProduceRejection(ErrorCode.CORRUPT_MESSAGE, err.message);
+    throw err;
+  }
+  const type =
+    topic.configs['message.timestamp.type'] ?? broker.config.string('log.message.timestamp.type');
+  if (type === 'CreateTime') {
+    const after = Number(
+      topic.configs['message.timestamp.after.max.ms'] ??
+        broker.config.int('log.message.timestamp.after.max.ms'),
+    );
+    const before = Number(
+      topic.configs['message.timestamp.before.max.ms'] ??
+        broker.config.int('log.message.timestamp.before.max.ms'),
+    );
+    const maxTs = BatchHeader.maxTimestamp(records, 0);
+    const baseTs = BatchHeader.baseTimestamp(records, 0);
+    if (maxTs >= 0 && maxTs > now + after) {
+      throw new ProduceRejection(
+        ErrorCode.INVALID_TIMESTAMP,
+        `Timestamp ${maxTs} is more than ${after} ms in the future`,
+      );
+    }
+    if (baseTs >= 0 && baseTs < now - before) {
+      throw new ProduceRejection(
+        ErrorCode.INVALID_TIMESTAMP,
+        `Timestamp ${baseTs} is more than ${before} ms in the past`,
+      );
+    }
+  }
+}
+
+function partitionResult(
+  index: number,
+  errorCode: number,
+  errorMessage: string | null = null,
+): ProduceResponsePartitionProduceResponse {
+  return {
+    index,
+    errorCode,
+    baseOffset: -1n,
+    logAppendTimeMs: -1n,
+    logStartOffset: -1n,
+    recordErrors: [],
+    errorMessage,
+  };
+}
+
+export const produceHandler = specHandler(0, {
+  minVersion: 3,
+  maxVersion: 13,
+  async handle(req, ctx) {
+    const broker = ctx.broker;
+    const version = ctx.header.apiVersion;
+    const now = Date.now();
+    const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
+    const responses: ProduceResponseTopicProduceResponse[] = [];
+    const pending: Promise<void>[] = [];
+    const noteError = (code: number) => {
+      if (ctx.errorCode === 0) ctx.errorCode = code;
+    };
+    // Every append starts synchronously, in request order, before anything is awaited: two
+    // pipelined requests to the same partition land in the log in the order they were sent.
+    for (const td of req.topicData) {
+      const topic = version >= 13 ? broker.topics.byId(td.topicId) : broker.topics.get(td.name);
+      const out: ProduceResponseTopicProduceResponse = {
+        name: td.name,
+        topicId: td.topicId,
+        partitionResponses: [],
+      };
+      responses.push(out);
+      for (const pd of td.partitionData) {
+        if (!acksValid) {
+          noteError(ErrorCode.INVALID_REQUIRED_ACKS);
+          out.partitionResponses.push(partitionResult(pd.index, ErrorCode.INVALID_REQUIRED_ACKS));
+          continue;
+        }
+        const log = topic ? broker.topics.log(topic, pd.index) : undefined;
+        if (!topic || !log) {
+          const code =
+            version >= 13 && !topic
+              ? ErrorCode.UNKNOWN_TOPIC_ID
+              : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          noteError(code);
+          out.partitionResponses.push(partitionResult(pd.index, code));
+          continue;
+        }
+        try {
+          validateProduce(broker, topic, pd.records, now);
+        } catch (err) {
+          if (!(err instanceof ProduceRejection)) throw err;
+          noteError(err.errorCode);
+          ctx.log.debug(
+            { topic: topic.name, partition: pd.index, err: err.message },
+            'produce refused',
+          );
+          out.partitionResponses.push(partitionResult(pd.index, err.errorCode, err.message));
+          continue;
+        }
+        const result = partitionResult(pd.index, ErrorCode.NONE);
+        out.partitionResponses.push(result);
+        const records = pd.records as Buffer;
+        pending.push(
+          log.append(records).then(
+            (r) => {
+              result.baseOffset = BigInt(r.baseOffset);
+              result.logAppendTimeMs = BigInt(r.logAppendTime);
+              result.logStartOffset = BigInt(r.logStartOffset);
+              broker.appends.notify(topic.name, pd.index);
+            },
+            (err: Error) => {
+              ctx.log.error({ err, topic: topic.name, partition: pd.index }, 'append failed');
+              result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+              result.errorMessage = err.message;
+              noteError(ErrorCode.KAFKA_STORAGE_ERROR);
+            },
+          ),
+        );
+      }
+    }
+    await Promise.all(pending);
+    // acks=0: the client expects no response at all.
+    if (req.acks === 0) return null;
+    return { responses, throttleTimeMs: 0 };
+  },
+  errorResponse(req, _version, errorCode) {
+    return {
+      responses: req.topicData.map((td) => ({
+        name: td.name,
+        topicId: td.topicId,
+        partitionResponses: td.partitionData.map((pd) => partitionResult(pd.index, errorCode)),
+      })),
+      throttleTimeMs: 0,
+    };
+  },
+});
