@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import { type BrokerProcess, startBroker } from './helpers/broker-process.js';
+
+const run = promisify(execFile);
+
+/** Runs kcat against the broker; resolves with its stdout. */
+async function kcat(port: number, args: string[], input?: string): Promise<string> {
+  const child = execFile('kcat', ['-b', `127.0.0.1:${port}`, ...args], { timeout: 30000 });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  if (input !== undefined) child.stdin?.end(input);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`kcat ${args.join(' ')} exited ${code}: ${err}`);
+  return out;
+}
+
+let haveKcat = true;
+try {
+  await run('kcat', ['-V']);
+} catch {
+  haveKcat = false;
+}
+
+describe('interop: kafkajs and kcat against a broker process', () => {
+  let broker: BrokerProcess;
+  let kafka: Kafka;
+  before(async () => {
+    broker = await startBroker();
+    kafka = new Kafka({
+      clientId: 'brook-interop',
+      brokers: [`127.0.0.1:${broker.port}`],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 2 },
+    });
+  });
+  after(async () => {
+    await broker.cleanup();
+  });
+
+  test('kafkajs admin: create topics, metadata, offsets', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      assert.equal(
+        await admin.createTopics({
+          topics: [{ topic: 'kjs', numPartitions: 3 }],
+          waitForLeaders: true,
+        }),
+        true,
+      );
+      assert.equal(
+        await admin.createTopics({ topics: [{ topic: 'kjs', numPartitions: 3 }] }),
+        false,
+      );
+      const md = await admin.fetchTopicMetadata({ topics: ['kjs'] });
+      assert.equal(md.topics[0].partitions.length, 3);
+      assert.ok((await admin.listTopics()).includes('kjs'));
+      const cluster = await admin.describeCluster();
+      assert.equal(cluster.controller, 0);
+      assert.deepEqual(
+        cluster.brokers.map((b) => [b.nodeId, b.port]),
+        [[0, broker.port]],
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  test('kafkajs producer (acks -1 and 1, gzip) then offsets and a kcat consumer', async () => {
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      const messages = Array.from({ length: 60 }, (_, i) => ({
+        key: `k${i}`,
+        value: `v${i}`,
+        partition: i % 3,
+      }));
+      const r1 = await producer.send({ topic: 'kjs', messages: messages.slice(0, 30), acks: -1 });
+      assert.ok(r1.every((r) => r.errorCode === 0));
+      await producer.send({
+        topic: 'kjs',
+        messages: messages.slice(30),
+        acks: 1,
+        compression: CompressionTypes.GZIP,
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets('kjs');
+      assert.deepEqual(offsets.map((o) => [o.partition, o.high, o.low]).sort(), [
+        [0, '20', '0'],
+        [1, '20', '0'],
+        [2, '20', '0'],
+      ]);
+      const byTime = await admin.fetchTopicOffsetsByTimestamp('kjs', Date.now() - 3600000);
+      assert.deepEqual(byTime.map((o) => o.offset).sort(), ['0', '0', '0']);
+    } finally {
+      await admin.disconnect();
+    }
+    if (!haveKcat) return;
+    const out = await kcat(broker.port, [
+      '-C',
+      '-t',
+      'kjs',
+      '-o',
+      'beginning',
+      '-e',
+      '-q',
+      '-f',
+      '%k=%s\n',
+    ]);
+    const lines = out.trim().split('\n').sort();
+    assert.equal(lines.length, 60);
+    assert.ok(lines.includes('k42=v42'));
+  });
+
+  test('kcat: metadata, produce with every codec, consume, offsets by time', {
+    skip: !haveKcat && 'kcat not installed',
+  }, async () => {
+    const md = await kcat(broker.port, ['-L']);
+    assert.match(md, /broker 0 at 127\.0\.0\.1:\d+ \(controller\)/);
+    let expected: string[] = [];
+    for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) {
+      const lines = Array.from({ length: 5 }, (_, i) => `${codec}${i}:value-${codec}-${i}`);
+      await kcat(broker.port, ['-P', '-t', 'kc', '-K:', '-z', codec], `${lines.join('\n')}\n`);
+      expected = expected.concat(lines.map((l) => l.replace(':', '=')));
+    }
+    const out = await kcat(broker.port, [
+      '-C',
+      '-t',
+      'kc',
+      '-o',
+      'beginning',
+      '-e',
+      '-q',
+      '-f',
+      '%k=%s\n',
+    ]);
+    assert.deepEqual(out.trim().split('\n'), expected);
+    const tail = await kcat(broker.port, ['-C', '-t', 'kc', '-o', '-2', '-e', '-q', '-f', '%o\n']);
+    assert.deepEqual(tail.trim().split('\n'), ['23', '24']);
+    const q = await kcat(broker.port, ['-Q', '-t', `kc:0:${Date.now() - 3600000}`]);
+    assert.match(q, /kc \[0\] offset 0/);
+  });
+});
+
+describe('interop: restart keeps topics, ids and data', () => {
+  test('a restarted broker serves what the first one stored', {
+    skip: !haveKcat && 'kcat not installed',
+  }, async () => {
+    const first = await startBroker();
+    const dataDir = first.dataDir;
+    let md1: string;
+    try {
+      await kcat(first.port, ['-P', '-t', 'keep', '-K:'], 'a:1\nb:2\n');
+      md1 = await kcat(first.port, ['-L', '-t', 'keep', '-J']);
+      assert.equal(await first.stop(), 0);
+      const second = await startBroker({ dataDir });
+      try {
+        assert.ok(
+          second.lines.some((l) => l.cleanShutdown === true),
+          'the second start saw a clean shutdown',
+        );
+        const md2 = await kcat(second.port, ['-L', '-t', 'keep', '-J']);
+        const topicOf = (json: string) =>
+          (JSON.parse(json) as { topics: { topic: string; partitions: unknown[] }[] }).topics[0];
+        assert.deepEqual(topicOf(md2), topicOf(md1));
+        const out = await kcat(second.port, [
+          '-C',
+          '-t',
+          'keep',
+          '-o',
+          'beginning',
+          '-e',
+          '-q',
+          '-f',
+          '%k=%s@%o\n',
+        ]);
+        assert.deepEqual(out.trim().split('\n'), ['a=1@0', 'b=2@1']);
+      } finally {
+        await second.cleanup();
+      }
+    } finally {
+      await first.cleanup();
+    }
+  });
+});
