@@ -13,7 +13,7 @@ import {
   MAX_TIMESTAMP_OFFSET,
   TIMESTAMP_TYPE_BIT,
 } from '../protocol/record-batch/header.js';
-import { type LogConfig, isDeleteRetained } from './config.js';
+import { isCompacted, isDeleteRetained, type LogConfig } from './config.js';
 import {
   CorruptRecordError,
   LogClosedError,
@@ -233,6 +233,17 @@ export class Log {
       this.recovery.segmentsScanned++;
       this.recovery.truncatedBytes += r.truncatedBytes;
       next = Math.max(r.nextOffset, seg.baseOffset);
+      const following = this.segmentList[i + 1];
+      if (
+        r.problem === undefined &&
+        following &&
+        next < following.baseOffset &&
+        !isCompacted(this.config)
+      ) {
+        // Only compaction leaves gaps between segments; otherwise the tail of this segment was
+        // lost (e.g. unflushed pages after a power loss) and later data must not survive it.
+        r.problem = `segment ends at offset ${next} but the next one starts at ${following.baseOffset}`;
+      }
       if (r.problem !== undefined) {
         this.recovery.problem = `${seg.logPath}: ${r.problem}`;
         // Everything after the damage is dropped: later segments hold offsets after it.
