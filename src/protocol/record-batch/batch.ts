@@ -216,13 +216,14 @@ export class RecordBatch {
    * Decompresses on first use.
    */
   cursor(cursor: RecordCursor = new RecordCursor()): RecordCursor {
-    const records = this.recordsBuffer();
-    // Uncompressed records are walked in the batch itself, so that positions are batch offsets.
+    // Uncompressed records are walked in the batch itself, so that positions are batch offsets
+    // (and no view of the records section is made).
     const inBatch = this.compression === CompressionType.None;
+    const buf = inBatch ? this.buffer : this.recordsBuffer();
     return cursor.reset(
-      inBatch ? this.buffer : records,
+      buf,
       inBatch ? BATCH_HEADER_SIZE : 0,
-      inBatch ? this.buffer.length : records.length,
+      buf.length,
       this.recordsCount,
       this.baseOffset,
       this.baseTimestamp,
