@@ -43,7 +43,15 @@ describe('compression codecs', () => {
       assert.equal(codecByName(name).type, id);
     }
     for (const bad of [5, 6, 7, -1, 100]) {
-      assert.throws(() => codecFor(bad), UnsupportedCompressionError);
+      assert.throws(
+        () => codecFor(bad),
+        (err: unknown) =>
+          err instanceof UnsupportedCompressionError &&
+          err instanceof DecodeError &&
+          err.errorCode === 76 &&
+          err.compressionType === bad &&
+          err.name === 'UnsupportedCompressionError',
+      );
     }
     assert.throws(() => codecByName('brotli'), RangeError);
   });

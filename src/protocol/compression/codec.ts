@@ -43,6 +43,8 @@ export function setErrorName(err: Error, name: string): void {
 
 /** The attributes name a codec this build does not know (Kafka: UNSUPPORTED_COMPRESSION_TYPE, 76). */
 export class UnsupportedCompressionError extends DecodeError {
+  /** Kafka's error code for this failure (UNSUPPORTED_COMPRESSION_TYPE). */
+  readonly errorCode = 76;
   /** The codec id from the attributes. */
   readonly compressionType: number;
   constructor(compressionType: number, offset = -1) {
@@ -52,8 +54,12 @@ export class UnsupportedCompressionError extends DecodeError {
   }
 }
 
-/** Decompressed data would exceed the configured bound: a decompression bomb or corrupt data. */
+/**
+ * Decompressed data would exceed the configured bound: a decompression bomb or corrupt data
+ * (answered as CORRUPT_MESSAGE, whose description covers records that exceed the valid size).
+ */
 export class DecompressionLimitError extends DecodeError {
+  readonly errorCode = 2;
   readonly limit: number;
   constructor(codec: string, limit: number, size?: number) {
     super(
