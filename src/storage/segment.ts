@@ -15,7 +15,7 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
-import { CorruptRecordError, storageError } from './errors.js';
+import { CorruptRecordError } from './errors.js';
 import { type BatchPosition, ChunkedBatchReader, HeaderReader } from './batch-scan.js';
 import { writeFully } from './fs-util.js';
 import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFile } from './naming.js';
@@ -173,7 +173,7 @@ export class LogSegment {
       } catch {
         // The bytes past `size` are ignored and overwritten by the next append anyway.
       }
-      throw storageError(`append to ${this.logPath} failed`, err);
+      throw err; // the Log wraps it with the topic, partition and offset
     }
     this.size = start + buf.length;
     if (!this.maxTsKnown) this.loadMaxTimestamp();
