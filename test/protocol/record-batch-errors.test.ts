@@ -284,6 +284,16 @@ describe('validateRecordBatch (produce path)', () => {
     assert.throws(() => validateRecordBatch(count), DecodeError);
   });
 
+  it('rejects a compressed batch whose count no decompressed size within the bound could hold', () => {
+    const bad = sampleBatch(CompressionType.Zstd);
+    bad.writeInt32BE(2 ** 31 - 1, RECORDS_COUNT_OFFSET);
+    bad.writeInt32BE(2 ** 31 - 1, 23);
+    updateBatchCrc(bad);
+    assert.throws(() => validateRecordBatch(bad), DecodeError);
+    const small = sampleBatch(CompressionType.Zstd);
+    assert.throws(() => validateRecordBatch(small, 0, { maxDecompressedSize: 20 }), DecodeError);
+  });
+
   it('enforces the producer rules: records present, lastOffsetDelta = count - 1, deltas 0..n-1', () => {
     const empty = encodeRecordBatch({ records: [] });
     assert.throws(() => validateRecordBatch(empty, 0, { fromProducer: true }), InvalidRecordError);

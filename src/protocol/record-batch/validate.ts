@@ -1,3 +1,4 @@
+import { codecFor, DEFAULT_MAX_DECOMPRESSED_SIZE } from '../compression/index.js';
 import { DecodeError } from '../primitives/decode-error.js';
 import {
   type DecodeOptions,
@@ -8,7 +9,6 @@ import {
 import { RecordCursor } from './cursor.js';
 import { InvalidRecordError } from './errors.js';
 import { BATCH_HEADER_SIZE, COMPRESSION_MASK } from './header.js';
-import { codecFor } from '../compression/index.js';
 
 export interface ValidateOptions extends DecodeOptions {
   /**
@@ -42,8 +42,9 @@ export function validateRecordBatch(
   codecFor(batch.attributes & COMPRESSION_MASK);
   const count = batch.recordsCount;
   const lastOffsetDelta = batch.lastOffsetDelta;
-  if (lastOffsetDelta < 0)
+  if (lastOffsetDelta < 0) {
     throw new InvalidRecordError(`negative lastOffsetDelta ${lastOffsetDelta}`);
+  }
   if (count > 0 && lastOffsetDelta < count - 1) {
     throw new InvalidRecordError(
       `lastOffsetDelta ${lastOffsetDelta} cannot hold ${count} records with increasing offsets`,
@@ -60,8 +61,12 @@ export function validateRecordBatch(
   if (batch.compression !== 0 && count > 0 && batch.sizeInBytes === BATCH_HEADER_SIZE) {
     throw new DecodeError(`compressed batch declares ${count} records but holds no data`);
   }
-  if (count > Number.MAX_SAFE_INTEGER / MIN_RECORD_SIZE)
-    throw new DecodeError('absurd record count');
+  // Compressed records cannot be counted without inflating them, but they can never take less
+  // than MIN_RECORD_SIZE bytes each once inflated, and inflating stops at the bound.
+  const maxSize = options.maxDecompressedSize ?? DEFAULT_MAX_DECOMPRESSED_SIZE;
+  if (count * MIN_RECORD_SIZE > maxSize) {
+    throw new DecodeError(`record count ${count} exceeds what ${maxSize} bytes can hold`);
+  }
   if (options.deep) {
     const cursor = batch.cursor(reusableCursor);
     let lastDelta = -1;
