@@ -266,8 +266,12 @@ export function decodeRecordBatch(buf: Buffer, at = 0, options: DecodeOptions = 
       at + RECORDS_COUNT_OFFSET,
     );
   }
-  return new RecordBatch(
-    buf.subarray(at, at + size),
-    options.maxDecompressedSize ?? DEFAULT_MAX_DECOMPRESSED_SIZE,
-  );
+  const maxSize = options.maxDecompressedSize ?? DEFAULT_MAX_DECOMPRESSED_SIZE;
+  if (compressed && count * MIN_RECORD_SIZE > maxSize) {
+    throw new DecodeError(
+      `record batch declares ${count} records, more than ${maxSize} decompressed bytes can hold`,
+      at + RECORDS_COUNT_OFFSET,
+    );
+  }
+  return new RecordBatch(buf.subarray(at, at + size), maxSize);
 }
