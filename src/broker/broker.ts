@@ -10,6 +10,7 @@ import { loadOrCreateMetaProperties } from './meta-properties.js';
 import { BrokerMetrics } from './metrics.js';
 import { BrokerServer } from './net/server.js';
 import { AppendWatchers } from './fetch/append-watchers.js';
+import { FetchSessionCache } from './fetch/fetch-sessions.js';
 import { TopicRegistry } from './topics/topic-registry.js';
 
 /** Where a started broker can be reached. */
@@ -97,6 +98,9 @@ export class Broker {
         topics,
         logs,
         appends: new AppendWatchers(),
+        fetchSessions: new FetchSessionCache(
+          config.int('max.incremental.fetch.session.cache.slots'),
+        ),
       } satisfies BrokerContext;
       const dispatcher = new RequestDispatcher(registry, context, metrics);
       server = new BrokerServer(

@@ -359,4 +359,74 @@ describe('handlers against a broker process', () => {
     assert.equal(max.timestamp, BigInt(t0 + 1001));
     assert.equal(max.offset, 4n);
   });
+
+  test('Fetch sessions (KIP-227): full, incremental with only changes, epochs, close', async () => {
+    await c.request(19, 4, {
+      topics: [
+        { name: 'sess', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] },
+      ],
+      timeoutMs: 1000,
+      validateOnly: false,
+    });
+    const fetch = (
+      sessionId: number,
+      sessionEpoch: number,
+      partitions: number[],
+      forgotten: number[] = [],
+    ) =>
+      c.request(1, 11, {
+        ...fetchBody('sess', 0, 0),
+        sessionId,
+        sessionEpoch,
+        topics: partitions.length
+          ? [
+              {
+                topic: 'sess',
+                partitions: partitions.map((p) => ({
+                  partition: p,
+                  fetchOffset: 0n,
+                  partitionMaxBytes: 1 << 20,
+                })),
+              },
+            ]
+          : [],
+        forgottenTopicsData: forgotten.length ? [{ topic: 'sess', partitions: forgotten }] : [],
+      });
+    const full = await fetch(0, 0, [0, 1]);
+    assert.notEqual(full.sessionId, 0);
+    assert.deepEqual(
+      full.responses[0].partitions.map((p) => p.partitionIndex),
+      [0, 1],
+    );
+    const id = full.sessionId;
+    const quiet = await fetch(id, 1, []);
+    assert.equal(quiet.errorCode, 0);
+    assert.equal(quiet.sessionId, id);
+    assert.deepEqual(quiet.responses, [], 'nothing changed, nothing sent');
+    await c.request(0, 9, produceBody('sess', 1, batch(['news'])));
+    const news = await fetch(id, 2, []);
+    assert.deepEqual(
+      news.responses.map((t) => t.partitions.map((p) => [p.partitionIndex, p.highWatermark])),
+      [[[1, 1n]]],
+    );
+    assert.equal(
+      decodeRecordBatch(news.responses[0].partitions[0].records as Buffer)
+        .toArray()[0]
+        .value?.toString(),
+      'news',
+    );
+    // Forgetting partition 1 and producing to it again: no news for this session.
+    const forgot = await fetch(id, 3, [], [1]);
+    assert.deepEqual(forgot.responses, []);
+    await c.request(0, 9, produceBody('sess', 1, batch(['more'])));
+    assert.deepEqual((await fetch(id, 4, [])).responses, []);
+    assert.equal((await fetch(id, 9, [])).errorCode, 71, 'wrong epoch');
+    assert.equal((await fetch(12345, 1, [])).errorCode, 70, 'unknown session');
+    const closed = await fetch(id, -1, [0]);
+    assert.equal(closed.sessionId, 0);
+    assert.equal(closed.responses[0].partitions.length, 1);
+    assert.equal((await fetch(id, 5, [])).errorCode, 70, 'closed sessions are gone');
+    const sessionless = await fetch(0, -1, [0, 1]);
+    assert.equal(sessionless.sessionId, 0);
+  });
 });

@@ -282,6 +282,13 @@ const defs: ConfigDef[] = [
     min: 1,
     doc: 'Accepted for compatibility; Brook is single-threaded.',
   },
+  {
+    key: 'max.incremental.fetch.session.cache.slots',
+    type: 'int',
+    default: 1000,
+    min: 0,
+    doc: 'Fetch sessions (KIP-227) kept at once; the least recently used is evicted.',
+  },
   // Groups and offsets.
   {
     key: 'offsets.topic.num.partitions',

@@ -3,6 +3,7 @@ import type { Reader } from '../../protocol/primitives/index.js';
 import type { LogManager } from '../../storage/log-manager.js';
 import type { BrokerConfig } from '../config.js';
 import type { AppendWatchers } from '../fetch/append-watchers.js';
+import type { FetchSessionCache } from '../fetch/fetch-sessions.js';
 import type { ResponseBuilder } from '../net/response-builder.js';
 import type { TopicRegistry } from '../topics/topic-registry.js';
 
@@ -29,6 +30,8 @@ export interface BrokerContext {
   readonly logs: LogManager;
   /** Wakes Fetch long polls when Produce appends. */
   readonly appends: AppendWatchers;
+  /** Fetch sessions (KIP-227). */
+  readonly fetchSessions: FetchSessionCache;
 }
 
 /** The part of the handler registry a handler may read (ApiVersions builds its answer from it). */
