@@ -50,7 +50,7 @@ describe('compression codecs', () => {
           err instanceof DecodeError &&
           err.errorCode === 76 &&
           err.compressionType === bad &&
-          err.name === 'UnsupportedCompressionError',
+          (err as Error).name === 'UnsupportedCompressionError',
       );
     }
     assert.throws(() => codecByName('brotli'), RangeError);
