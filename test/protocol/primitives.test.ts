@@ -377,3 +377,15 @@ test('reserve leaves room to fill in a length later', () => {
   assert.equal(r.int32(), 7);
   assert.equal(r.string(), 'hello');
 });
+
+test('int64 values outside the signed 64-bit range are rejected, not wrapped', () => {
+  assert.throws(() => new Writer(8).int64(2n ** 63n), RangeError);
+  assert.throws(() => new Writer(8).int64(-(2n ** 63n) - 1n), RangeError);
+  const edges = [-(2n ** 63n), -1n, 0n, 1n, 2n ** 63n - 1n];
+  for (const v of edges) {
+    const bytes = new Writer(8).int64(v).finish();
+    const expected = Buffer.alloc(8);
+    expected.writeBigInt64BE(v);
+    assert.deepStrictEqual(bytes, expected, `${v} is big-endian two's complement`);
+  }
+});

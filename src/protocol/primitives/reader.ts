@@ -1,6 +1,12 @@
 import { DecodeError } from './decode-error.js';
 
 const NULL_UUID = '00000000-0000-0000-0000-000000000000';
+
+// Buffer.readBigInt64BE costs several times a plain read; on little-endian hosts (all that Node
+// supports in practice) bytes are copied reversed into a scratch BigInt64Array instead.
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const I64 = new BigInt64Array(1);
+const I64_BYTES = new Uint8Array(I64.buffer);
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /**
@@ -80,9 +86,19 @@ export class Reader {
 
   int64(): bigint {
     this.need(8, 'int64');
-    const v = this.buf.readBigInt64BE(this.offset);
+    const b = this.buf;
+    const o = this.offset;
     this.offset += 8;
-    return v;
+    if (!LITTLE_ENDIAN) return b.readBigInt64BE(o);
+    I64_BYTES[7] = b[o];
+    I64_BYTES[6] = b[o + 1];
+    I64_BYTES[5] = b[o + 2];
+    I64_BYTES[4] = b[o + 3];
+    I64_BYTES[3] = b[o + 4];
+    I64_BYTES[2] = b[o + 5];
+    I64_BYTES[1] = b[o + 6];
+    I64_BYTES[0] = b[o + 7];
+    return I64[0];
   }
 
   /** An int64 read as a JavaScript number; exact for |v| <= 2^53 (offsets, timestamps). */

@@ -1,5 +1,13 @@
 import type { TaggedFields } from './reader.js';
 
+// Buffer.writeBigInt64BE costs several times a plain write; on little-endian hosts (all that
+// Node supports in practice) the value goes through a scratch BigInt64Array, copied reversed.
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const I64 = new BigInt64Array(1);
+const I64_BYTES = new Uint8Array(I64.buffer);
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
 const UUID_RE = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
 
 /**
@@ -73,7 +81,24 @@ export class Writer {
 
   int64(v: bigint): this {
     this.ensure(8);
-    this.offset = this.buf.writeBigInt64BE(v, this.offset);
+    if (!LITTLE_ENDIAN) {
+      this.offset = this.buf.writeBigInt64BE(v, this.offset);
+      return this;
+    }
+    // A typed array would wrap an out-of-range value silently; Buffer would throw, so do we.
+    if (v < INT64_MIN || v > INT64_MAX) throw new RangeError(`int64 out of range: ${v}`);
+    I64[0] = v;
+    const b = this.buf;
+    const o = this.offset;
+    b[o] = I64_BYTES[7];
+    b[o + 1] = I64_BYTES[6];
+    b[o + 2] = I64_BYTES[5];
+    b[o + 3] = I64_BYTES[4];
+    b[o + 4] = I64_BYTES[3];
+    b[o + 5] = I64_BYTES[2];
+    b[o + 6] = I64_BYTES[1];
+    b[o + 7] = I64_BYTES[0];
+    this.offset = o + 8;
     return this;
   }
 
