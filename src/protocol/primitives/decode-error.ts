@@ -5,7 +5,7 @@
  * and carry on.
  */
 export class DecodeError extends Error {
-  override readonly name = 'DecodeError';
+  override readonly name: string = 'DecodeError';
   /** Byte offset in the buffer where decoding failed, when known. */
   readonly offset: number;
   constructor(message: string, offset = -1) {
