@@ -62,6 +62,8 @@ export class Connection {
   #readPaused = false;
   #draining = false;
   #closed = false;
+  /** True while a chunk's frames are being dispatched: responses ready meanwhile are written together after. */
+  #dispatching = false;
   readonly #closedWaiters: (() => void)[] = [];
   readonly #idleWaiters: (() => void)[] = [];
 
@@ -112,11 +114,16 @@ export class Connection {
   #onData(chunk: Buffer): void {
     if (this.#closed || this.#draining) return;
     this.#observer?.bytesIn(chunk.length);
+    this.#dispatching = true;
     try {
       this.#decoder.push(chunk, (frame) => this.#onFrame(frame));
     } catch (err) {
       this.#protocolError(err as Error);
+    } finally {
+      this.#dispatching = false;
     }
+    // One write for every response that completed while the chunk was dispatched.
+    if (!this.#closed) this.#flush();
   }
 
   #onFrame(frame: Buffer): void {
@@ -144,7 +151,7 @@ export class Connection {
   #complete(slot: Slot, frame: ResponseFrame): void {
     slot.done = true;
     slot.frame = frame;
-    if (this.#closed) return;
+    if (this.#closed || this.#dispatching) return;
     this.#flush();
   }
 

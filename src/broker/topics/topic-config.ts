@@ -54,7 +54,7 @@ function checkValue(key: string, type: TopicConfigType, value: string): void {
   const bad = (why: string) =>
     new InvalidTopicConfigError(`Invalid value ${value} for configuration ${key}: ${why}`);
   if (type === 'int' || type === 'long') {
-    if (!/^-?\d+$/.test(v)) throw bad('Not a number of type ' + (type === 'int' ? 'INT' : 'LONG'));
+    if (!/^-?\d+$/.test(v)) throw bad(`Not a number of type ${type === 'int' ? 'INT' : 'LONG'}`);
   } else if (type === 'double') {
     if (v === '' || !Number.isFinite(Number(v))) throw bad('Not a number of type DOUBLE');
   } else if (type === 'boolean') {
