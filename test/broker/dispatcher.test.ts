@@ -10,7 +10,7 @@ import {
 } from '../../src/broker/handlers/types.js';
 import { BrokerMetrics } from '../../src/broker/metrics.js';
 import { BrokerServer } from '../../src/broker/net/server.js';
-import { Reader } from '../../src/protocol/primitives/index.js';
+import type { Reader } from '../../src/protocol/primitives/index.js';
 import { RawClient, requestFrame } from './helpers/raw-client.js';
 
 const silent = pino({ level: 'silent' });
