@@ -119,6 +119,19 @@ export class Reader {
 
   /** Unsigned LEB128 varint, at most 5 bytes (32 bits). */
   uvarint(): number {
+    // Fast path: lengths, counts and tag sections are almost always a single byte.
+    const o = this.offset;
+    if (o < this.end) {
+      const b = this.buf[o];
+      if (b < 0x80) {
+        this.offset = o + 1;
+        return b;
+      }
+    }
+    return this.uvarintLong();
+  }
+
+  private uvarintLong(): number {
     let result = 0;
     let shift = 0;
     const buf = this.buf;
