@@ -12,6 +12,8 @@ import { BrokerServer } from './net/server.js';
 import { AppendWatchers } from './fetch/append-watchers.js';
 import { FetchSessionCache } from './fetch/fetch-sessions.js';
 import { TopicRegistry } from './topics/topic-registry.js';
+import { GroupCoordinator } from './groups/coordinator.js';
+import { ProducerStateManager } from './producers/manager.js';
 
 /** Where a started broker can be reached. */
 export interface BrokerAddresses {
@@ -81,6 +83,10 @@ export class Broker {
         'partition logs loaded',
       );
       const topics = new TopicRegistry(dataDir, logs, config, log);
+      const groups = new GroupCoordinator(topics, config, log);
+      groups.start();
+      const producers = new ProducerStateManager(dataDir, log);
+      producers.start();
       logs.startScheduler();
       const openLogs = logs;
       metrics.watchPartitions(() => openLogs.sizes());
@@ -101,6 +107,8 @@ export class Broker {
         fetchSessions: new FetchSessionCache(
           config.int('max.incremental.fetch.session.cache.slots'),
         ),
+        groups,
+        producers,
       } satisfies BrokerContext;
       const dispatcher = new RequestDispatcher(registry, context, metrics);
       server = new BrokerServer(
@@ -164,8 +172,11 @@ export class Broker {
       const closing = this.#server.close(this.config.int('shutdown.timeout.ms'));
       // Long polls answer now with what they have, so that their connections can close.
       this.context.appends.wakeAll();
+      // Waiting JoinGroup/SyncGroup calls answer now; group timers stop.
+      this.context.groups.shutdown();
       await closing;
       try {
+        this.context.producers.shutdown();
         await this.context.logs.shutdown();
         this.log.info({ event: 'storage-closed' }, 'partition logs flushed and closed cleanly');
       } catch (err) {

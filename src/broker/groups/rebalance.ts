@@ -7,7 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ConsumerGroup, GroupMember, JoinResult, MemberProtocol, SyncResult } from './group.js';
+import type {
+  ConsumerGroup,
+  GroupMember,
+  JoinResult,
+  MemberProtocol,
+  SyncResult,
+} from './group.js';
 
 /** A JoinGroup request as the coordinator needs it. */
 export interface JoinRequest {
@@ -77,7 +83,8 @@ export class Rebalancer {
   // ------------------------------------------------------------------ JoinGroup
 
   join(group: ConsumerGroup, req: JoinRequest): Promise<JoinResult> {
-    if (group.is('Dead')) return Promise.resolve(joinError(req.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    if (group.is('Dead'))
+      return Promise.resolve(joinError(req.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
     if (!group.supportsProtocols(req.protocolType, req.protocols))
       return Promise.resolve(joinError(req.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
     if (req.memberId === '') return this.#joinUnknownMember(group, req);
@@ -164,7 +171,10 @@ export class Rebalancer {
     if (group.leaderId === oldId) group.leaderId = newId;
     if (group.is('Stable') && sameProtocols(old.protocols, req.protocols)) {
       // Same subscription within the session timeout: no rebalance, the old assignment stays.
-      this.#host.log.info({ group: group.groupId, instance: req.groupInstanceId }, 'static member rejoined');
+      this.#host.log.info(
+        { group: group.groupId, instance: req.groupInstanceId },
+        'static member rejoined',
+      );
       this.#resetSession(group, member);
       const result = this.#joinResponse(group, member, req.supportsSkipAssignment);
       return this.#host.storeGroup(group).then(
@@ -175,7 +185,11 @@ export class Rebalancer {
     return this.#updateMemberAndRebalance(group, member, req);
   }
 
-  #addMemberAndRebalance(group: ConsumerGroup, req: JoinRequest, memberId: string): Promise<JoinResult> {
+  #addMemberAndRebalance(
+    group: ConsumerGroup,
+    req: JoinRequest,
+    memberId: string,
+  ): Promise<JoinResult> {
     if (group.members.size === 0) group.protocolType = req.protocolType;
     const member: GroupMember = {
       memberId,
@@ -203,7 +217,11 @@ export class Rebalancer {
     return joined;
   }
 
-  #updateMemberAndRebalance(group: ConsumerGroup, member: GroupMember, req: JoinRequest): Promise<JoinResult> {
+  #updateMemberAndRebalance(
+    group: ConsumerGroup,
+    member: GroupMember,
+    req: JoinRequest,
+  ): Promise<JoinResult> {
     member.protocols = req.protocols;
     member.sessionTimeoutMs = req.sessionTimeoutMs;
     member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
@@ -255,7 +273,7 @@ export class Rebalancer {
   #scheduleInitialDelay(group: ConsumerGroup, delay: number): void {
     group.joinTimer = setTimeout(() => {
       const d = group.initialDelay;
-      if (d && d.newMemberAdded && d.remainingMs > 0) {
+      if (d?.newMemberAdded && d.remainingMs > 0) {
         const next = Math.min(this.#host.initialRebalanceDelayMs, d.remainingMs);
         group.initialDelay = { remainingMs: d.remainingMs - next, newMemberAdded: false };
         this.#scheduleInitialDelay(group, next);
@@ -288,7 +306,10 @@ export class Rebalancer {
       group.transitionTo('Empty');
       group.protocolName = null;
       group.leaderId = null;
-      this.#host.log.info({ group: group.groupId, generation: group.generationId }, 'group is empty');
+      this.#host.log.info(
+        { group: group.groupId, generation: group.generationId },
+        'group is empty',
+      );
       this.#host.storeGroup(group).catch(() => undefined);
       return;
     }
@@ -339,7 +360,8 @@ export class Rebalancer {
   sync(group: ConsumerGroup | undefined, req: SyncRequest): Promise<SyncResult> {
     const fail = (errorCode: number) => Promise.resolve({ errorCode, assignment: EMPTY });
     if (!group || group.is('Dead')) return fail(ErrorCode.UNKNOWN_MEMBER_ID);
-    if (group.isFenced(req.memberId, req.groupInstanceId)) return fail(ErrorCode.FENCED_INSTANCE_ID);
+    if (group.isFenced(req.memberId, req.groupInstanceId))
+      return fail(ErrorCode.FENCED_INSTANCE_ID);
     const member = group.members.get(req.memberId);
     if (!member) return fail(ErrorCode.UNKNOWN_MEMBER_ID);
     if (req.generationId !== group.generationId) return fail(ErrorCode.ILLEGAL_GENERATION);
@@ -367,7 +389,8 @@ export class Rebalancer {
     if (member.memberId === group.leaderId) {
       const byMember = new Map(req.assignments.map((a) => [a.memberId, a.assignment]));
       const generation = group.generationId;
-      for (const m of group.members.values()) m.assignment = Buffer.from(byMember.get(m.memberId) ?? EMPTY);
+      for (const m of group.members.values())
+        m.assignment = Buffer.from(byMember.get(m.memberId) ?? EMPTY);
       this.#host.storeGroup(group).then(
         () => {
           if (!group.is('CompletingRebalance') || group.generationId !== generation) return;
@@ -379,7 +402,10 @@ export class Rebalancer {
           }
         },
         (err: Error) => {
-          this.#host.log.error({ err, group: group.groupId }, 'storing the group assignment failed');
+          this.#host.log.error(
+            { err, group: group.groupId },
+            'storing the group assignment failed',
+          );
           if (!group.is('CompletingRebalance') || group.generationId !== generation) return;
           // Kafka's answer when the write fails: rebalance again.
           for (const m of group.members.values()) {
@@ -419,7 +445,11 @@ export class Rebalancer {
   // ------------------------------------------------------------------ LeaveGroup
 
   /** Removes one leaving member; returns its error code. */
-  leave(group: ConsumerGroup | undefined, memberId: string, groupInstanceId: string | null): number {
+  leave(
+    group: ConsumerGroup | undefined,
+    memberId: string,
+    groupInstanceId: string | null,
+  ): number {
     if (!group || group.is('Dead')) return ErrorCode.UNKNOWN_MEMBER_ID;
     let member: GroupMember | undefined;
     if (groupInstanceId !== null) {
@@ -448,7 +478,10 @@ export class Rebalancer {
 
   #resetSession(group: ConsumerGroup, member: GroupMember): void {
     clearTimeout(member.sessionTimer);
-    member.sessionTimer = setTimeout(() => this.#sessionExpired(group, member), member.sessionTimeoutMs);
+    member.sessionTimer = setTimeout(
+      () => this.#sessionExpired(group, member),
+      member.sessionTimeoutMs,
+    );
     member.sessionTimer.unref();
   }
 
@@ -466,10 +499,17 @@ export class Rebalancer {
     member.awaitingSync?.({ errorCode: ErrorCode.REBALANCE_IN_PROGRESS, assignment: EMPTY });
     member.awaitingSync = undefined;
     group.members.delete(member.memberId);
-    if (member.groupInstanceId !== null && group.staticMembers.get(member.groupInstanceId) === member.memberId)
+    if (
+      member.groupInstanceId !== null &&
+      group.staticMembers.get(member.groupInstanceId) === member.memberId
+    )
       group.staticMembers.delete(member.groupInstanceId);
-    if (group.leaderId === member.memberId) group.leaderId = group.members.keys().next().value ?? null;
-    this.#host.log.info({ group: group.groupId, member: member.memberId, why }, 'member removed from group');
+    if (group.leaderId === member.memberId)
+      group.leaderId = group.members.keys().next().value ?? null;
+    this.#host.log.info(
+      { group: group.groupId, member: member.memberId, why },
+      'member removed from group',
+    );
   }
 
   #removeMemberAndUpdate(group: ConsumerGroup, member: GroupMember, why: string): void {

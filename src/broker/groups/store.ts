@@ -59,10 +59,15 @@ export class OffsetsTopicStore {
   ensureTopic(): TopicInfo {
     const existing = this.#topics.get(OFFSETS_TOPIC);
     if (existing) return existing;
-    const t = this.#topics.create(OFFSETS_TOPIC, this.#config.int('offsets.topic.num.partitions'), 1, {
-      'cleanup.policy': 'compact',
-      'segment.bytes': String(this.#config.int('offsets.topic.segment.bytes')),
-    });
+    const t = this.#topics.create(
+      OFFSETS_TOPIC,
+      this.#config.int('offsets.topic.num.partitions'),
+      1,
+      {
+        'cleanup.policy': 'compact',
+        'segment.bytes': String(this.#config.int('offsets.topic.segment.bytes')),
+      },
+    );
     this.#log.info({ topic: OFFSETS_TOPIC, partitions: t.partitions }, 'created the offsets topic');
     return t;
   }

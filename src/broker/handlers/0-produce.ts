@@ -167,11 +167,20 @@ export const produceHandler = specHandler(0, {
           out.partitionResponses.push(partitionResult(pd.index, err.errorCode, err.message));
           continue;
         }
+        // Idempotent producers: a retried batch gets its original offset, a bad sequence an error.
+        const idem = broker.producers.checkAppend(log, pd.records as Buffer, req.transactionalId);
+        if (idem.errorCode !== ErrorCode.NONE || idem.duplicateOffset >= 0) {
+          noteError(idem.errorCode);
+          const r = partitionResult(pd.index, idem.errorCode, idem.message);
+          if (idem.duplicateOffset >= 0) r.baseOffset = BigInt(idem.duplicateOffset);
+          out.partitionResponses.push(r);
+          continue;
+        }
         const result = partitionResult(pd.index, ErrorCode.NONE);
         out.partitionResponses.push(result);
         const records = pd.records as Buffer;
         pending.push(
-          log.append(records).then(
+          log.append(records, idem.appendOptions).then(
             (r) => {
               result.baseOffset = BigInt(r.baseOffset);
               result.logAppendTimeMs = BigInt(r.logAppendTime);

@@ -4,6 +4,8 @@ import type { LogManager } from '../../storage/log-manager.js';
 import type { BrokerConfig } from '../config.js';
 import type { AppendWatchers } from '../fetch/append-watchers.js';
 import type { FetchSessionCache } from '../fetch/fetch-sessions.js';
+import type { GroupCoordinator } from '../groups/coordinator.js';
+import type { ProducerStateManager } from '../producers/manager.js';
 import type { ResponseBuilder } from '../net/response-builder.js';
 import type { TopicRegistry } from '../topics/topic-registry.js';
 
@@ -32,6 +34,10 @@ export interface BrokerContext {
   readonly appends: AppendWatchers;
   /** Fetch sessions (KIP-227). */
   readonly fetchSessions: FetchSessionCache;
+  /** Consumer groups and committed offsets (__consumer_offsets). */
+  readonly groups: GroupCoordinator;
+  /** Producer ids and idempotent producer state. */
+  readonly producers: ProducerStateManager;
 }
 
 /** The part of the handler registry a handler may read (ApiVersions builds its answer from it). */
