@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { type BrokerProcess, startBroker } from './helpers/broker-process.js';
+import { KafkaTestClient } from './helpers/kafka-client.js';
 
 const run = promisify(execFile);
 
@@ -22,6 +23,21 @@ async function kcat(port: number, args: string[], input?: string): Promise<strin
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`kcat ${args.join(' ')} exited ${code}: ${err}`);
   return out;
+}
+
+/** A topic's id, from Metadata v12. */
+async function topicId(port: number, name: string): Promise<string> {
+  const c = await KafkaTestClient.connect(port);
+  try {
+    const md = await c.request(3, 12, {
+      topics: [{ name }],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    return md.topics[0].topicId ?? '';
+  } finally {
+    c.close();
+  }
 }
 
 let haveKcat = true;
@@ -167,6 +183,7 @@ describe('interop: restart keeps topics, ids and data', () => {
     try {
       await kcat(first.port, ['-P', '-t', 'keep', '-K:'], 'a:1\nb:2\n');
       md1 = await kcat(first.port, ['-L', '-t', 'keep', '-J']);
+      const id1 = await topicId(first.port, 'keep');
       assert.equal(await first.stop(), 0);
       const second = await startBroker({ dataDir });
       try {
@@ -178,6 +195,7 @@ describe('interop: restart keeps topics, ids and data', () => {
         const topicOf = (json: string) =>
           (JSON.parse(json) as { topics: { topic: string; partitions: unknown[] }[] }).topics[0];
         assert.deepEqual(topicOf(md2), topicOf(md1));
+        assert.equal(await topicId(second.port, 'keep'), id1, 'the topic id survives the restart');
         const out = await kcat(second.port, [
           '-C',
           '-t',

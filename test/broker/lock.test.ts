@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DataDirLock, DataDirLockedError } from '../../src/broker/data-dir-lock.js';
 import { spawnBrook, startBroker, tempDataDir, waitExit } from './helpers/broker-process.js';
+import { KafkaTestClient } from './helpers/kafka-client.js';
 
 /** The pid of a process that has exited (and so cannot hold a lock). */
 function deadPid(): number {
@@ -117,6 +118,39 @@ test('configuration errors stop brook start with exit code 2 and a suggestion', 
       r.stderr,
       /log\.segment\.bytes: not an integer \(environment variable BROOK_LOG_SEGMENT_BYTES\)/,
     );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('brook start reads a server.properties file (comments, continuation) and BROOK_* variables', async () => {
+  const dir = tempDataDir();
+  try {
+    const file = join(dir, 'server.properties');
+    writeFileSync(
+      file,
+      '# a Kafka-style file\nnum.partitions=\\\n  3\nauto.create.topics.enable = true\n',
+    );
+    const broker = await startBroker({
+      args: ['--config', file],
+      env: { BROOK_DEFAULT_REPLICATION_FACTOR: '1', BROOK_NOT_A_KEY: 'x' },
+    });
+    try {
+      const c = await KafkaTestClient.connect(broker.port);
+      const md = await c.request(3, 9, {
+        topics: [{ name: 'from-file' }],
+        allowAutoTopicCreation: true,
+        includeTopicAuthorizedOperations: false,
+      });
+      c.close();
+      assert.equal(md.topics[0].partitions.length, 3);
+      assert.ok(
+        broker.lines.some((l) => /BROOK_NOT_A_KEY/.test(String(l.msg))),
+        'unknown BROOK_ variables are warned about',
+      );
+    } finally {
+      await broker.cleanup();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -135,4 +135,13 @@ export const metadataHandler = specHandler(3, {
       clusterAuthorizedOperations: OPERATIONS_OMITTED,
     };
   },
+  errorResponse(req, _version, errorCode) {
+    return {
+      throttleTimeMs: 0,
+      brokers: [],
+      clusterId: null,
+      controllerId: -1,
+      topics: (req.topics ?? []).map((t) => topicError(errorCode, t.name, t.topicId)),
+    };
+  },
 });
