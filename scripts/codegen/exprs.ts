@@ -244,3 +244,26 @@ export function structMinSize(s: StructSpec, msg: MessageSpec): number {
   }
   return Math.max(1, Number.isFinite(best) ? best : 1);
 }
+
+/** Is the type Kafka's `records`? */
+export function isRecords(t: FieldType): boolean {
+  return t.kind === 'primitive' && t.name === 'records';
+}
+
+/** `Struct.field`, for error messages and generated error calls. */
+export function where(s: StructSpec, f: FieldSpec): string {
+  return `${s.tsName}.${f.name}`;
+}
+
+/** The local variable a decoder keeps a field in. */
+export function local(f: FieldSpec): string {
+  return `f_${f.name}`;
+}
+
+/** The flexible condition for a field, expressed with the struct's `flex` local where possible. */
+export function fieldFlexRef(msg: MessageSpec, s: StructSpec, f: FieldSpec, sflex: Cond): Cond {
+  if (f.flexibleVersions !== undefined) return flexCond(msg, s, f);
+  const own = flexCond(msg, s, f);
+  if (own.mode !== 'runtime') return own;
+  return sflex.mode === 'runtime' ? { mode: 'runtime', code: 'flex' } : own;
+}
