@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { apiVersionsV3Body, decodeApiVersions } from './helpers/api-versions.js';
 import { type BrokerProcess, startBroker } from './helpers/broker-process.js';
+import { KafkaTestClient } from './helpers/kafka-client.js';
 import { RawClient, requestFrame } from './helpers/raw-client.js';
 
 // One broker for the protocol tests: they each open their own connections.
@@ -192,6 +193,46 @@ describe('broker process: lifecycle', () => {
       await c.waitClosed();
       assert.equal(existsSync(join(broker.dataDir, '.lock')), false);
       assert.ok(broker.lines.some((l) => l.event === 'stopped'));
+    } finally {
+      await broker.cleanup();
+    }
+  });
+
+  test('SIGTERM answers a long poll in flight before exiting', async () => {
+    const broker = await startBroker();
+    try {
+      const c = await KafkaTestClient.connect(broker.port);
+      await c.request(3, 4, { topics: [{ name: 'lp' }], allowAutoTopicCreation: true });
+      const started = Date.now();
+      const waiting = c.request(
+        1,
+        11,
+        {
+          replicaId: -1,
+          maxWaitMs: 30000,
+          minBytes: 1,
+          maxBytes: 1 << 20,
+          isolationLevel: 0,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [
+            {
+              topic: 'lp',
+              partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }],
+            },
+          ],
+          forgottenTopicsData: [],
+          rackId: '',
+        },
+        20000,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      const exit = broker.stop('SIGTERM');
+      const res = await waiting;
+      assert.equal(res.responses[0].partitions[0].errorCode, 0);
+      assert.ok(Date.now() - started < 15000, 'answered at shutdown, not at max_wait');
+      assert.equal(await exit, 0);
+      await c.raw.waitClosed();
     } finally {
       await broker.cleanup();
     }
