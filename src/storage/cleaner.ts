@@ -125,7 +125,11 @@ export class Cleaner {
       (s, i, all) => i < all.length - 1 && s.baseOffset < section.end,
     );
     if (cleanable.length === 0) return stats;
-    const { map, lastBatchOfProducer } = this.buildOffsetMap(log, cleanable, section.firstDirty);
+    const { map, lastBatchOfProducer } = await this.buildOffsetMap(
+      log,
+      cleanable,
+      section.firstDirty,
+    );
     await yieldToEventLoop();
     const deleteRetentionMs = log.config['delete.retention.ms'];
     for (const group of this.groups(log, cleanable)) {
@@ -138,12 +142,37 @@ export class Cleaner {
         at + group.length >= current.length
       )
         continue;
-      this.cleanGroup(log, group, map, lastBatchOfProducer, now, deleteRetentionMs, stats);
+      await this.cleanGroup(log, group, map, lastBatchOfProducer, now, deleteRetentionMs, stats);
       await yieldToEventLoop();
     }
     stats.segmentsAfter = log.segments.length;
     stats.bytesAfter = log.size;
     return stats;
+  }
+
+  private bytesSinceYield = 0;
+
+  /**
+   * Yields to the event loop every few MiB, so that a long clean does not stall the broker's
+   * appends and fetches (the cleaner runs on the main thread).
+   */
+  private async pace(bytes: number): Promise<void> {
+    this.bytesSinceYield += bytes;
+    if (this.bytesSinceYield < 4 * 1024 * 1024) return;
+    this.bytesSinceYield = 0;
+    await yieldToEventLoop();
+  }
+
+  /** The group is still a run of sealed segments of the log (nothing deleted or truncated). */
+  private stillInLog(log: Log, group: readonly LogSegment[]): boolean {
+    const current = log.segments;
+    const at = current.indexOf(group[0]);
+    return (
+      at >= 0 &&
+      group.every((g, i) => current[at + i] === g) &&
+      at + group.length < current.length &&
+      !log.isClosed
+    );
   }
 
   /** Walks the batches of a segment, validating CRCs; damage marks the log corrupt and aborts. */
@@ -172,17 +201,18 @@ export class Cleaner {
   }
 
   /** key → offset of its last committed record in the dirty section. */
-  private buildOffsetMap(
+  private async buildOffsetMap(
     log: Log,
     cleanable: readonly LogSegment[],
     firstDirty: number,
-  ): { map: Map<string, number>; lastBatchOfProducer: Map<number, number> } {
+  ): Promise<{ map: Map<string, number>; lastBatchOfProducer: Map<number, number> }> {
     const map = new Map<string, number>();
     const lastBatchOfProducer = new Map<number, number>();
     // Records of open transactions, applied to the map when their commit marker is seen.
     const pending = new Map<number, [string, number][]>();
     for (const seg of cleanable) {
       for (const batch of this.batches(log, seg)) {
+        await this.pace(batch.sizeInBytes);
         const pid = batch.producerId;
         if (pid >= 0) lastBatchOfProducer.set(pid, batch.baseOffset);
         if (batch.lastOffset < firstDirty) continue;
@@ -241,7 +271,7 @@ export class Cleaner {
     return out;
   }
 
-  private cleanGroup(
+  private async cleanGroup(
     log: Log,
     group: readonly LogSegment[],
     map: Map<string, number>,
@@ -249,7 +279,7 @@ export class Cleaner {
     now: number,
     deleteRetentionMs: number,
     stats: CleanerStats,
-  ): void {
+  ): Promise<void> {
     const base = group[0].baseOffset;
     const settings = group[0].settings;
     let cleaned: LogSegment | undefined;
@@ -265,6 +295,7 @@ export class Cleaner {
       };
       for (const seg of group) {
         for (const batch of this.batches(log, seg)) {
+          await this.pace(batch.sizeInBytes);
           const out = this.filterBatch(
             batch,
             map,
@@ -278,6 +309,12 @@ export class Cleaner {
       }
       cleaned.seal();
       cleaned.flushSync();
+      if (!this.stillInLog(log, group)) {
+        // Retention or truncation changed these segments while we yielded: drop this copy.
+        cleaned.close();
+        cleaned.deleteFiles();
+        return;
+      }
       // The commit point: from here a crash completes the swap on the next open.
       commitSwap(log.dir, { base, replaced: group.map((g) => g.baseOffset) });
       for (const old of group) log.scheduleDelete(old);

@@ -376,7 +376,17 @@ export class Log {
         updateBatchCrc(batches, pos);
       }
       opts.onBatch?.(batches, pos);
-      const last = offset + BatchHeader.lastOffsetDelta(batches, pos);
+      const delta = BatchHeader.lastOffsetDelta(batches, pos);
+      if (delta < 0)
+        throw new CorruptRecordError(
+          this.topic,
+          this.partition,
+          offset,
+          '(append)',
+          pos,
+          `negative last offset delta ${delta}`,
+        );
+      const last = offset + delta;
       const ts = BatchHeader.maxTimestamp(batches, pos);
       if (scratch.length < (count + 1) * 4) {
         const bigger = new Float64Array(scratch.length * 2);
@@ -436,7 +446,7 @@ export class Log {
     const seg = this.active;
     if (seg.size === 0) return;
     const c = this.config;
-    const base = seg.rollingBaseTimestamp;
+    const base = seg.rollingBase;
     const waited =
       base !== undefined && appendMaxTs >= 0 ? appendMaxTs - base : this.now() - seg.created;
     if (

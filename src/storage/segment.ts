@@ -208,6 +208,12 @@ export class LogSegment {
     this.bytesSinceLastIndexEntry += size;
   }
 
+  /** What segment.ms counts from: the first batch's max timestamp (loads it when needed). */
+  get rollingBase(): number | undefined {
+    if (!this.maxTsKnown) this.loadMaxTimestamp();
+    return this.rollingBaseTimestamp;
+  }
+
   /** Largest batch maxTimestamp in the segment (NO_TIMESTAMP if none). */
   get largestTimestamp(): number {
     if (!this.maxTsKnown) this.loadMaxTimestamp();
