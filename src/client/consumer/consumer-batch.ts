@@ -1,0 +1,154 @@
+/**
+ * What the consumer hands out: the records fetched for one partition, kept as the fetched bytes.
+ * Records are decoded only when iterated (keys, values and header values are views into the
+ * fetch response, not copies).
+ */
+import { RecordCursor } from '../../protocol/record-batch/cursor.js';
+import type { RecordBatch } from '../../protocol/record-batch/batch.js';
+import type { RecordHeader } from '../../protocol/record-batch/types.js';
+
+/** One consumed record. `key`, `value` and header values are views into the fetched buffer. */
+export interface ConsumerRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+  /** Leader epoch of the batch the record came in (-1 when unknown). */
+  leaderEpoch: number;
+}
+
+/** Aborted transaction ranges of a fetch (read_committed). */
+export interface AbortedTxn {
+  producerId: number;
+  firstOffset: number;
+}
+
+/**
+ * The records of one partition from one fetch. Iterate it (`for (const r of batch)`) or call
+ * {@link ConsumerBatch.records}; {@link ConsumerBatch.forEachValue} walks values without a record
+ * object each.
+ */
+export class ConsumerBatch implements Iterable<ConsumerRecord> {
+  readonly topic: string;
+  readonly partition: number;
+  /** The partition's high watermark at fetch time. */
+  readonly highWatermark: number;
+  /** Offset after the last record of this batch: the position once it is processed. */
+  readonly nextOffset: number;
+  /** @internal assignment epoch the batch belongs to; a seek or rebalance makes it stale. */
+  readonly epoch: number;
+  private readonly batches: RecordBatch[];
+  private readonly fromOffset: number;
+  private readonly aborted: AbortedTxn[] | null;
+
+  constructor(
+    topic: string,
+    partition: number,
+    batches: RecordBatch[],
+    fromOffset: number,
+    nextOffset: number,
+    highWatermark: number,
+    epoch: number,
+    aborted: AbortedTxn[] | null,
+  ) {
+    this.topic = topic;
+    this.partition = partition;
+    this.batches = batches;
+    this.fromOffset = fromOffset;
+    this.nextOffset = nextOffset;
+    this.highWatermark = highWatermark;
+    this.epoch = epoch;
+    this.aborted =
+      aborted && aborted.length > 0
+        ? [...aborted].sort((a, b) => a.firstOffset - b.firstOffset)
+        : null;
+  }
+
+  /** Records the consumer is behind the high watermark after this batch. */
+  get lag(): number {
+    return Math.max(0, this.highWatermark - this.nextOffset);
+  }
+
+  /** True when the batch holds no record to deliver (e.g. only control records). */
+  get isEmpty(): boolean {
+    for (const _ of this.walk()) return false;
+    return true;
+  }
+
+  /**
+   * Walks deliverable records with one reused cursor: skips records before the fetch position,
+   * control batches and, under read_committed, batches of aborted transactions.
+   */
+  private *walk(): Generator<{ cursor: RecordCursor; batch: RecordBatch }> {
+    const cursor = new RecordCursor();
+    const abortedOpen = new Set<number>();
+    let nextAborted = 0;
+    const aborted = this.aborted;
+    for (const batch of this.batches) {
+      if (batch.lastOffset < this.fromOffset) continue;
+      if (aborted) {
+        while (
+          nextAborted < aborted.length &&
+          aborted[nextAborted].firstOffset <= batch.lastOffset
+        ) {
+          abortedOpen.add(aborted[nextAborted].producerId);
+          nextAborted++;
+        }
+        if (batch.isControl) {
+          // The abort (or commit) marker closes the producer's aborted range.
+          abortedOpen.delete(batch.producerId);
+          continue;
+        }
+        if (batch.isTransactional && abortedOpen.has(batch.producerId)) continue;
+      } else if (batch.isControl) {
+        continue;
+      }
+      batch.cursor(cursor);
+      while (cursor.next()) {
+        if (cursor.offset < this.fromOffset) continue;
+        yield { cursor, batch };
+      }
+    }
+  }
+
+  *[Symbol.iterator](): Iterator<ConsumerRecord> {
+    for (const { cursor, batch } of this.walk()) {
+      yield {
+        topic: this.topic,
+        partition: this.partition,
+        offset: cursor.offset,
+        timestamp: cursor.timestamp,
+        key: cursor.key(),
+        value: cursor.value(),
+        headers: cursor.headerCount === 0 ? [] : cursor.headers(),
+        leaderEpoch: batch.partitionLeaderEpoch,
+      };
+    }
+  }
+
+  /** Every record as an array. */
+  records(): ConsumerRecord[] {
+    return [...this];
+  }
+
+  /** Number of deliverable records (decodes the record framing, not the values). */
+  get count(): number {
+    let n = 0;
+    for (const _ of this.walk()) n++;
+    return n;
+  }
+
+  /**
+   * Calls `fn(buffer, valueOffset, valueLength, offset)` for each record without allocating a
+   * record object or a value view (valueLength -1 is a null value). The fastest way to read.
+   */
+  forEachValue(
+    fn: (buffer: Buffer, valueOffset: number, valueLength: number, offset: number) => void,
+  ): void {
+    for (const { cursor } of this.walk())
+      fn(cursor.buffer, cursor.valueOffset, cursor.valueLength, cursor.offset);
+  }
+}

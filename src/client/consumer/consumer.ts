@@ -1,0 +1,697 @@
+/**
+ * The consumer: manual assignment or group subscription, positions and seeks, a fetcher that
+ * prefetches from every leader while the user processes, lazily decoded batches, commits.
+ *
+ * ```ts
+ * const consumer = new Consumer({ bootstrapServers: 'localhost:9092', groupId: 'billing' });
+ * consumer.subscribe(['invoices']);
+ * for await (const batch of consumer.batches()) {
+ *   for (const record of batch) handle(record);
+ * }
+ * ```
+ */
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import type { ApiMessages, Complete } from '../../protocol/generated/index.js';
+import { iterateRecordBatches } from '../../protocol/record-batch/batches.js';
+import type { RecordBatch } from '../../protocol/record-batch/batch.js';
+import { type ClientOptions, Cluster } from '../cluster.js';
+import { ClientClosedError, ConnectionError } from '../errors.js';
+import { ASSIGNORS, type Assignor, rangeAssignor } from './assignors.js';
+import { ConsumerBatch, type ConsumerRecord } from './consumer-batch.js';
+import { GroupMember, type GroupHost } from './group.js';
+import {
+  commitOffsets,
+  EARLIEST_TIMESTAMP,
+  fetchCommitted,
+  LATEST_TIMESTAMP,
+  listOffsets,
+  type TopicPartition,
+  type TopicPartitionOffset,
+  tpKey,
+} from './offsets.js';
+
+export type { ConsumerRecord, TopicPartition, TopicPartitionOffset };
+export { ConsumerBatch };
+
+/** Rebalance listeners. */
+export interface RebalanceListener {
+  onAssigned?(partitions: TopicPartition[]): void | Promise<void>;
+  onRevoked?(partitions: TopicPartition[]): void | Promise<void>;
+  /** Partitions taken away without a clean revoke (session expired, fenced): do not commit them. */
+  onLost?(partitions: TopicPartition[]): void | Promise<void>;
+}
+
+/** Consumer settings; names and defaults follow the Java client's. */
+export interface ConsumerOptions extends ClientOptions {
+  groupId?: string;
+  /** Static membership (KIP-345). */
+  groupInstanceId?: string;
+  /** Where to start without a committed offset. Default 'latest'. */
+  autoOffsetReset?: 'earliest' | 'latest' | 'none';
+  /** Default true (needs groupId). */
+  enableAutoCommit?: boolean;
+  autoCommitIntervalMs?: number;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** Longest time between two polls (asking for the next batch) before the member leaves. Default 300000. */
+  maxPollIntervalMs?: number;
+  /** Assignors by preference; names or objects. Default ['range', 'cooperative-sticky'] as Java. */
+  partitionAssignors?: Array<Assignor | 'range' | 'roundrobin' | 'cooperative-sticky'>;
+  isolationLevel?: 'read_uncommitted' | 'read_committed';
+  fetchMinBytes?: number;
+  fetchMaxBytes?: number;
+  fetchMaxWaitMs?: number;
+  maxPartitionFetchBytes?: number;
+  /** Batches kept ready per partition ahead of the user. Default 2. */
+  prefetchBatches?: number;
+  rebalanceListener?: RebalanceListener;
+}
+
+interface PartitionState {
+  topic: string;
+  partition: number;
+  /** Next offset to hand to the user (null: to be reset). */
+  position: number | null;
+  /** Next offset to fetch. */
+  fetchOffset: number | null;
+  paused: boolean;
+  epoch: number;
+  queued: number;
+  highWatermark: number;
+  leaderEpoch: number;
+}
+
+type FetchResponse = Complete<ApiMessages[1]['response']>;
+
+/** A Kafka consumer. */
+export class Consumer {
+  readonly cluster: Cluster;
+  private readonly options: ConsumerOptions;
+  private readonly assignment = new Map<string, PartitionState>();
+  private subscription: string[] = [];
+  private readonly ready: ConsumerBatch[] = [];
+  private readonly fetching = new Set<number>();
+  private waiter: (() => void) | undefined;
+  private closed = false;
+  private epochCounter = 0;
+  private lastPollAt = Date.now();
+  private lastAutoCommit = Date.now();
+  private readonly group: GroupMember | undefined;
+  private resetting: Promise<void> | undefined;
+  private fetchError: Error | undefined;
+  private readonly isolationLevel: number;
+
+  constructor(options: ConsumerOptions = {}) {
+    this.options = options;
+    this.cluster = new Cluster(options);
+    this.isolationLevel = options.isolationLevel === 'read_committed' ? 1 : 0;
+    if (options.groupId !== undefined) {
+      const assignors = (options.partitionAssignors ?? ['range', 'cooperative-sticky']).map((a) => {
+        if (typeof a !== 'string') return a;
+        const found = ASSIGNORS[a];
+        if (!found)
+          throw new TypeError(
+            `unknown partition assignor "${a}" (range, roundrobin, cooperative-sticky)`,
+          );
+        return found;
+      });
+      const host: GroupHost = {
+        topics: () => this.subscription,
+        owned: () => this.assignedPartitions(),
+        beforeRevoke: (tps) => (this.autoCommit ? this.commitPositions(tps) : Promise.resolve()),
+        onAssigned: (tps) => this.onAssigned(tps),
+        onRevoked: (tps) => this.onRevoked(tps, 'revoked'),
+        onLost: (tps) => this.onRevoked(tps, 'lost'),
+        wake: () => this.wake(),
+        lastPoll: () => this.lastPollAt,
+      };
+      this.group = new GroupMember(this.cluster, host, {
+        groupId: options.groupId,
+        groupInstanceId: options.groupInstanceId ?? null,
+        sessionTimeoutMs: options.sessionTimeoutMs ?? 45000,
+        rebalanceTimeoutMs: options.maxPollIntervalMs ?? 300000,
+        heartbeatIntervalMs: options.heartbeatIntervalMs ?? 3000,
+        assignors: assignors.length > 0 ? assignors : [rangeAssignor],
+      });
+    }
+  }
+
+  private get autoCommit(): boolean {
+    return this.group !== undefined && this.options.enableAutoCommit !== false;
+  }
+
+  /** Member id and generation in the group (empty/-1 when not a member). */
+  get groupMember(): { memberId: string; generationId: number } | undefined {
+    return this.group
+      ? { memberId: this.group.memberId, generationId: this.group.generationId }
+      : undefined;
+  }
+
+  /** Subscribes to topics; partitions come from the group (needs groupId). */
+  subscribe(topics: string[]): void {
+    if (!this.group)
+      throw new TypeError('subscribe needs a groupId; use assign() for manual assignment');
+    if (this.assignment.size > 0 && this.subscription.length === 0)
+      throw new TypeError('the consumer has a manual assignment');
+    this.subscription = [...topics];
+    this.cluster.addTopics(topics);
+    this.group.needsJoin = true;
+    this.wake();
+  }
+
+  /** Assigns partitions manually (no group membership; commits still work with a groupId). */
+  assign(partitions: TopicPartition[]): void {
+    if (this.subscription.length > 0)
+      throw new TypeError('the consumer is subscribed; assign() is for manual assignment');
+    const keep = new Set(partitions.map((tp) => tpKey(tp.topic, tp.partition)));
+    for (const k of [...this.assignment.keys()]) if (!keep.has(k)) this.assignment.delete(k);
+    for (const tp of partitions) this.addPartition(tp);
+    this.cluster.addTopics(partitions.map((tp) => tp.topic));
+    this.wake();
+  }
+
+  private addPartition(tp: TopicPartition): void {
+    const k = tpKey(tp.topic, tp.partition);
+    if (this.assignment.has(k)) return;
+    this.assignment.set(k, {
+      topic: tp.topic,
+      partition: tp.partition,
+      position: null,
+      fetchOffset: null,
+      paused: false,
+      epoch: ++this.epochCounter,
+      queued: 0,
+      highWatermark: -1,
+      leaderEpoch: -1,
+    });
+  }
+
+  /** Currently assigned partitions. */
+  assignedPartitions(): TopicPartition[] {
+    return [...this.assignment.values()].map((s) => ({ topic: s.topic, partition: s.partition }));
+  }
+
+  private state(tp: TopicPartition): PartitionState {
+    const s = this.assignment.get(tpKey(tp.topic, tp.partition));
+    if (!s) throw new TypeError(`${tp.topic}-${tp.partition} is not assigned to this consumer`);
+    return s;
+  }
+
+  /** Next offset this consumer will deliver for a partition (undefined until known). */
+  position(tp: TopicPartition): number | undefined {
+    return this.state(tp).position ?? undefined;
+  }
+
+  /** Moves a partition's position; already fetched records after it are dropped. */
+  seek(tp: TopicPartition, offset: number): void {
+    const s = this.state(tp);
+    s.position = offset;
+    s.fetchOffset = offset;
+    s.epoch = ++this.epochCounter;
+    s.queued = 0;
+    this.wake();
+  }
+
+  /** Seeks to the log start offset of each partition (all assigned by default). */
+  async seekToBeginning(tps: TopicPartition[] = this.assignedPartitions()): Promise<void> {
+    await this.seekToTimestampOrSpecial(tps, EARLIEST_TIMESTAMP);
+  }
+
+  /** Seeks to the log end offset (the next record to be written). */
+  async seekToEnd(tps: TopicPartition[] = this.assignedPartitions()): Promise<void> {
+    await this.seekToTimestampOrSpecial(tps, LATEST_TIMESTAMP);
+  }
+
+  /** Seeks to the first offset whose timestamp is at or after `timestamp` (the end if none). */
+  async seekToTimestamp(
+    timestamp: number,
+    tps: TopicPartition[] = this.assignedPartitions(),
+  ): Promise<void> {
+    await this.seekToTimestampOrSpecial(tps, timestamp);
+  }
+
+  private async seekToTimestampOrSpecial(tps: TopicPartition[], ts: number): Promise<void> {
+    const found = await listOffsets(this.cluster, tps, ts, this.isolationLevel);
+    const needEnd = tps.filter(
+      (tp) => (found.get(tpKey(tp.topic, tp.partition))?.offset ?? -1) < 0,
+    );
+    const ends =
+      needEnd.length > 0
+        ? await listOffsets(this.cluster, needEnd, LATEST_TIMESTAMP, this.isolationLevel)
+        : new Map();
+    for (const tp of tps) {
+      const k = tpKey(tp.topic, tp.partition);
+      const o = found.get(k)?.offset ?? -1;
+      this.seek(tp, o >= 0 ? o : (ends.get(k)?.offset ?? 0));
+    }
+  }
+
+  /** Stops fetching from partitions (positions are kept). */
+  pause(tps: TopicPartition[]): void {
+    for (const tp of tps) {
+      const s = this.state(tp);
+      s.paused = true;
+      s.epoch = ++this.epochCounter;
+      s.fetchOffset = s.position;
+      s.queued = 0;
+    }
+  }
+
+  /** Resumes fetching from paused partitions. */
+  resume(tps: TopicPartition[]): void {
+    for (const tp of tps) this.state(tp).paused = false;
+    this.wake();
+  }
+
+  /** Paused partitions. */
+  paused(): TopicPartition[] {
+    return [...this.assignment.values()]
+      .filter((s) => s.paused)
+      .map((s) => ({ topic: s.topic, partition: s.partition }));
+  }
+
+  private async onAssigned(tps: TopicPartition[]): Promise<void> {
+    for (const tp of tps) this.addPartition(tp);
+    this.cluster.addTopics(tps.map((tp) => tp.topic));
+    await this.options.rebalanceListener?.onAssigned?.(tps);
+    this.wake();
+  }
+
+  private async onRevoked(tps: TopicPartition[], how: 'revoked' | 'lost'): Promise<void> {
+    for (const tp of tps) this.assignment.delete(tpKey(tp.topic, tp.partition));
+    if (tps.length === 0) return;
+    if (how === 'lost') await this.options.rebalanceListener?.onLost?.(tps);
+    else await this.options.rebalanceListener?.onRevoked?.(tps);
+  }
+
+  // ---- positions -----------------------------------------------------------------------------
+
+  /** Gives partitions without a position one: the committed offset, else autoOffsetReset. */
+  private resetPositions(): Promise<void> {
+    this.resetting ??= this.doResetPositions().finally(() => {
+      this.resetting = undefined;
+    });
+    return this.resetting;
+  }
+
+  private async doResetPositions(): Promise<void> {
+    const missing = [...this.assignment.values()].filter((s) => s.position === null);
+    if (missing.length === 0) return;
+    const tps = missing.map((s) => ({ topic: s.topic, partition: s.partition }));
+    const epochs = new Map(missing.map((s) => [tpKey(s.topic, s.partition), s.epoch]));
+    const committed = new Map<string, number>();
+    if (this.options.groupId !== undefined) {
+      const conn = await this.coordinatorConnection();
+      for (const [k, v] of await fetchCommitted(conn, this.options.groupId, tps))
+        if (v.offset >= 0) committed.set(k, v.offset);
+    }
+    const rest = tps.filter((tp) => !committed.has(tpKey(tp.topic, tp.partition)));
+    const policy = this.options.autoOffsetReset ?? 'latest';
+    if (rest.length > 0 && policy === 'none') {
+      throw new KafkaError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `(no committed offset for ${rest.map((tp) => `${tp.topic}-${tp.partition}`).join(', ')} and autoOffsetReset is 'none')`,
+      );
+    }
+    const found =
+      rest.length > 0
+        ? await listOffsets(
+            this.cluster,
+            rest,
+            policy === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP,
+            this.isolationLevel,
+          )
+        : new Map();
+    for (const tp of tps) {
+      const k = tpKey(tp.topic, tp.partition);
+      const s = this.assignment.get(k);
+      if (!s || s.epoch !== epochs.get(k) || s.position !== null) continue;
+      const o = committed.get(k) ?? found.get(k)?.offset;
+      if (o === undefined) continue;
+      s.position = o;
+      s.fetchOffset = o;
+    }
+  }
+
+  private async coordinatorConnection() {
+    if (!this.group) throw new TypeError('this operation needs a groupId');
+    return this.group.coordinatorConnection();
+  }
+
+  // ---- fetching ------------------------------------------------------------------------------
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  /** Starts a fetch to every leader that has fetchable partitions and none in flight. */
+  private kickFetch(): void {
+    if (this.closed) return;
+    const prefetch = this.options.prefetchBatches ?? 2;
+    const byLeader = new Map<number, PartitionState[]>();
+    let unknownLeader = false;
+    for (const s of this.assignment.values()) {
+      if (s.paused || s.fetchOffset === null || s.queued >= prefetch) continue;
+      const leader = this.cluster.leaderOf(s.topic, s.partition);
+      if (leader < 0) {
+        unknownLeader = true;
+        continue;
+      }
+      if (this.fetching.has(leader)) continue;
+      const l = byLeader.get(leader) ?? [];
+      l.push(s);
+      byLeader.set(leader, l);
+    }
+    if (unknownLeader)
+      void this.cluster.refreshMetadata().then(
+        () => this.kickFetch(),
+        () => undefined,
+      );
+    for (const [leader, states] of byLeader) this.fetchFrom(leader, states);
+  }
+
+  private fetchFrom(leader: number, states: PartitionState[]): void {
+    this.fetching.add(leader);
+    const maxWaitMs = this.options.fetchMaxWaitMs ?? 500;
+    const requested = states.map((s) => ({ s, offset: s.fetchOffset as number, epoch: s.epoch }));
+    const byTopic = new Map<
+      string,
+      {
+        partition: number;
+        fetchOffset: bigint;
+        partitionMaxBytes: number;
+        currentLeaderEpoch: number;
+      }[]
+    >();
+    for (const r of requested) {
+      const l = byTopic.get(r.s.topic) ?? [];
+      l.push({
+        partition: r.s.partition,
+        fetchOffset: BigInt(r.offset),
+        partitionMaxBytes: this.options.maxPartitionFetchBytes ?? 1048576,
+        currentLeaderEpoch: -1,
+      });
+      byTopic.set(r.s.topic, l);
+    }
+    void this.cluster
+      .broker(leader, 'fetch')
+      .then((conn) =>
+        conn.request(
+          1,
+          {
+            replicaId: -1,
+            maxWaitMs,
+            minBytes: this.options.fetchMinBytes ?? 1,
+            maxBytes: this.options.fetchMaxBytes ?? 52428800,
+            isolationLevel: this.isolationLevel,
+            sessionId: 0,
+            sessionEpoch: -1,
+            topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+            forgottenTopicsData: [],
+            rackId: '',
+          },
+          { timeoutMs: maxWaitMs + (this.options.requestTimeoutMs ?? 30000) },
+        ),
+      )
+      .then(
+        (res) => {
+          this.fetching.delete(leader);
+          this.onFetch(res, requested);
+          this.kickFetch();
+        },
+        (err: unknown) => {
+          this.fetching.delete(leader);
+          if (!(err instanceof ConnectionError) && !this.closed)
+            this.fetchError = err instanceof Error ? err : new Error(String(err));
+          // Back off a little before trying that broker again.
+          setTimeout(() => {
+            void this.cluster
+              .refreshMetadata()
+              .catch(() => undefined)
+              .finally(() => this.kickFetch());
+          }, 200);
+          this.wake();
+        },
+      );
+  }
+
+  private onFetch(
+    res: FetchResponse,
+    requested: { s: PartitionState; offset: number; epoch: number }[],
+  ): void {
+    if (res.errorCode) {
+      this.fetchError = new KafkaError(res.errorCode, '(Fetch)');
+      this.wake();
+      return;
+    }
+    const byKey = new Map(requested.map((r) => [tpKey(r.s.topic, r.s.partition), r]));
+    let refresh = false;
+    let added = false;
+    for (const t of res.responses) {
+      for (const p of t.partitions) {
+        const r = byKey.get(tpKey(t.topic, p.partitionIndex));
+        if (!r) continue;
+        const s = this.assignment.get(tpKey(t.topic, p.partitionIndex));
+        if (!s || s !== r.s || s.epoch !== r.epoch) continue; // seeked, paused or revoked since
+        if (p.errorCode !== 0) {
+          if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+            s.position = null;
+            s.fetchOffset = null;
+            s.epoch = ++this.epochCounter;
+            void this.resetPositions().then(
+              () => this.kickFetch(),
+              (e: unknown) => {
+                this.fetchError = e instanceof Error ? e : new Error(String(e));
+                this.wake();
+              },
+            );
+          } else if (new KafkaError(p.errorCode).retriable) {
+            refresh = true;
+          } else {
+            this.fetchError = new KafkaError(p.errorCode, `(Fetch ${t.topic}-${p.partitionIndex})`);
+          }
+          continue;
+        }
+        s.highWatermark = Number(p.highWatermark);
+        const records = p.records;
+        if (!records || records.length === 0) continue;
+        const batches: RecordBatch[] = [];
+        const it = iterateRecordBatches(records);
+        for (const b of it) batches.push(b);
+        if (batches.length === 0) continue;
+        const next = batches[batches.length - 1].nextOffset;
+        if (next <= r.offset) continue;
+        s.fetchOffset = next;
+        s.queued++;
+        const aborted =
+          this.isolationLevel === 1 && p.abortedTransactions
+            ? p.abortedTransactions.map((a) => ({
+                producerId: Number(a.producerId),
+                firstOffset: Number(a.firstOffset),
+              }))
+            : null;
+        this.ready.push(
+          new ConsumerBatch(
+            t.topic,
+            p.partitionIndex,
+            batches,
+            r.offset,
+            next,
+            s.highWatermark,
+            s.epoch,
+            aborted,
+          ),
+        );
+        added = true;
+      }
+    }
+    if (refresh) void this.cluster.refreshMetadata().catch(() => undefined);
+    if (added || this.fetchError) this.wake();
+  }
+
+  // ---- polling -------------------------------------------------------------------------------
+
+  /**
+   * Waits up to `timeoutMs` for the next batch of records. Returns undefined on timeout. Most
+   * code uses {@link batches} or {@link messages} instead, which also mark batches processed.
+   */
+  async poll(timeoutMs = 1000): Promise<ConsumerBatch | undefined> {
+    if (this.closed) throw new ClientClosedError('consumer');
+    this.lastPollAt = Date.now();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.group && this.subscription.length > 0) await this.group.ensureActive();
+      if (
+        this.autoCommit &&
+        Date.now() - this.lastAutoCommit >= (this.options.autoCommitIntervalMs ?? 5000)
+      ) {
+        this.lastAutoCommit = Date.now();
+        this.commitAsync();
+      }
+      if (this.fetchError) {
+        const e = this.fetchError;
+        this.fetchError = undefined;
+        throw e;
+      }
+      if ([...this.assignment.values()].some((s) => s.position === null))
+        await this.resetPositions();
+      while (this.ready.length > 0) {
+        const b = this.ready.shift() as ConsumerBatch;
+        const s = this.assignment.get(tpKey(b.topic, b.partition));
+        if (!s || s.epoch !== b.epoch) continue;
+        s.queued--;
+        if (b.isEmpty) {
+          s.position = b.nextOffset;
+          continue;
+        }
+        this.kickFetch();
+        return b;
+      }
+      this.kickFetch();
+      const left = deadline - Date.now();
+      if (left <= 0 || this.closed) return undefined;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(
+          () => {
+            if (this.waiter === done) this.waiter = undefined;
+            resolve();
+          },
+          Math.min(left, 1000),
+        );
+        const done = (): void => {
+          clearTimeout(t);
+          resolve();
+        };
+        this.waiter = done;
+      });
+    }
+  }
+
+  /** Marks a batch processed: the partition's position moves past it (commits use positions). */
+  markProcessed(batch: ConsumerBatch): void {
+    const s = this.assignment.get(tpKey(batch.topic, batch.partition));
+    if (s && s.epoch === batch.epoch) s.position = batch.nextOffset;
+  }
+
+  /**
+   * Batches as they arrive, one partition's fetched records each. A batch counts as processed
+   * (its offsets become committable) when the loop asks for the next one.
+   */
+  async *batches(options: { idleTimeoutMs?: number } = {}): AsyncGenerator<ConsumerBatch> {
+    let prev: ConsumerBatch | undefined;
+    let idleSince = Date.now();
+    try {
+      while (!this.closed) {
+        if (prev) {
+          this.markProcessed(prev);
+          prev = undefined;
+        }
+        const b = await this.poll(1000);
+        if (!b) {
+          if (
+            options.idleTimeoutMs !== undefined &&
+            Date.now() - idleSince >= options.idleTimeoutMs
+          )
+            return;
+          continue;
+        }
+        idleSince = Date.now();
+        prev = b;
+        yield b;
+      }
+    } finally {
+      if (prev) this.markProcessed(prev);
+    }
+  }
+
+  /** Records one by one (built on {@link batches}). */
+  async *messages(options: { idleTimeoutMs?: number } = {}): AsyncGenerator<ConsumerRecord> {
+    for await (const batch of this.batches(options)) {
+      for (const r of batch) {
+        yield r;
+        // Per-record progress, so that a commit in the middle of a batch is exact.
+        const s = this.assignment.get(tpKey(r.topic, r.partition));
+        if (s && s.epoch === batch.epoch) s.position = r.offset + 1;
+      }
+    }
+  }
+
+  // ---- commits -------------------------------------------------------------------------------
+
+  private currentPositions(tps?: TopicPartition[]): TopicPartitionOffset[] {
+    const list = tps
+      ? tps.map((tp) => this.assignment.get(tpKey(tp.topic, tp.partition)))
+      : [...this.assignment.values()];
+    const out: TopicPartitionOffset[] = [];
+    for (const s of list)
+      if (s && s.position !== null)
+        out.push({ topic: s.topic, partition: s.partition, offset: s.position });
+    return out;
+  }
+
+  private committedCache = new Map<string, number>();
+
+  private async commitPositions(tps?: TopicPartition[]): Promise<void> {
+    const offsets = this.currentPositions(tps).filter(
+      (o) => this.committedCache.get(tpKey(o.topic, o.partition)) !== o.offset,
+    );
+    if (offsets.length > 0) await this.commitSync(offsets);
+  }
+
+  /**
+   * Commits offsets (default: the positions of every assigned partition, i.e. what has been
+   * processed) and waits for the coordinator's acknowledgement.
+   */
+  async commitSync(offsets?: TopicPartitionOffset[]): Promise<void> {
+    if (this.options.groupId === undefined) throw new TypeError('commits need a groupId');
+    const list = offsets ?? this.currentPositions();
+    const conn = await this.coordinatorConnection();
+    const identity =
+      this.group && this.subscription.length > 0 ? this.group.commitIdentity : undefined;
+    try {
+      await commitOffsets(conn, this.options.groupId, list, identity);
+    } catch (err) {
+      if (
+        err instanceof KafkaError &&
+        (err.code === ErrorCode.REBALANCE_IN_PROGRESS ||
+          err.code === ErrorCode.ILLEGAL_GENERATION ||
+          err.code === ErrorCode.UNKNOWN_MEMBER_ID)
+      ) {
+        this.group?.requestRejoin();
+      }
+      throw err;
+    }
+    for (const o of list) this.committedCache.set(tpKey(o.topic, o.partition), o.offset);
+  }
+
+  /** Commits without waiting; `callback` gets the outcome. */
+  commitAsync(offsets?: TopicPartitionOffset[], callback?: (err: Error | undefined) => void): void {
+    this.commitSync(offsets).then(
+      () => callback?.(undefined),
+      (err: unknown) => callback?.(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  /** Committed offsets of the group for partitions (-1: none). */
+  async committed(tps: TopicPartition[]): Promise<Map<string, number>> {
+    if (this.options.groupId === undefined) throw new TypeError('committed offsets need a groupId');
+    const res = await fetchCommitted(await this.coordinatorConnection(), this.options.groupId, tps);
+    return new Map([...res].map(([k, v]) => [k, v.offset]));
+  }
+
+  /** Commits (auto-commit), leaves the group and closes connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (this.autoCommit && this.assignment.size > 0)
+        await this.commitPositions().catch(() => undefined);
+      await this.group?.stop();
+    } finally {
+      this.closed = true;
+      this.wake();
+      await this.cluster.close();
+    }
+  }
+}
