@@ -283,6 +283,13 @@ const defs: ConfigDef[] = [
     doc: 'Accepted for compatibility; Brook is single-threaded.',
   },
   {
+    key: 'fetch.max.bytes',
+    type: 'int',
+    default: 57671680,
+    min: 1024,
+    doc: 'The most record bytes one Fetch response carries, whatever the client asks for.',
+  },
+  {
     key: 'max.incremental.fetch.session.cache.slots',
     type: 'int',
     default: 1000,

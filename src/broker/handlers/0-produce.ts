@@ -11,6 +11,7 @@ import {
   InvalidRecordError,
   validateRecordBatch,
 } from '../../protocol/record-batch/index.js';
+import { LogClosedError } from '../../storage/errors.js';
 import { maxMessageBytes } from '../topics/topic-config.js';
 import type { TopicInfo } from '../topics/topic-registry.js';
 import { specHandler } from './spec-handler.js';
@@ -188,10 +189,17 @@ export const produceHandler = specHandler(0, {
               broker.appends.notify(topic.name, pd.index);
             },
             (err: Error) => {
-              ctx.log.error({ err, topic: topic.name, partition: pd.index }, 'append failed');
-              result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+              // A log closed under us belongs to a topic deleted meanwhile.
+              const code =
+                err instanceof LogClosedError
+                  ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+                  : ErrorCode.KAFKA_STORAGE_ERROR;
+              if (code === ErrorCode.KAFKA_STORAGE_ERROR) {
+                ctx.log.error({ err, topic: topic.name, partition: pd.index }, 'append failed');
+              }
+              result.errorCode = code;
               result.errorMessage = err.message;
-              noteError(ErrorCode.KAFKA_STORAGE_ERROR);
+              noteError(code);
             },
           ),
         );

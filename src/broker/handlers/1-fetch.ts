@@ -4,7 +4,7 @@ import type {
   FetchResponsePartitionData,
 } from '../../protocol/generated/index.js';
 import { ZERO_UUID } from '../../protocol/generated/runtime.js';
-import { CorruptRecordError, OffsetOutOfRangeError } from '../../storage/errors.js';
+import { CorruptRecordError, LogClosedError, OffsetOutOfRangeError } from '../../storage/errors.js';
 import type { FileRange } from '../../storage/log.js';
 import { AppendWatchers } from '../fetch/append-watchers.js';
 import { FetchSession, type SessionPartition } from '../fetch/fetch-sessions.js';
@@ -92,6 +92,8 @@ function plan(
       hasError = true;
       if (err instanceof OffsetOutOfRangeError) out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
       else if (err instanceof CorruptRecordError) out.errorCode = ErrorCode.CORRUPT_MESSAGE;
+      // The topic was deleted while this request was under way.
+      else if (err instanceof LogClosedError) out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       else {
         ctx.log.error(
           { err, topic: target.topic, partition: target.partition },
@@ -194,7 +196,8 @@ export const fetchHandler = specHandler(1, {
     }
 
     const readCommitted = req.isolationLevel === 1;
-    const maxBytes = req.maxBytes ?? 0x7fffffff;
+    // The client's limit, within the broker's (Kafka's fetch.max.bytes).
+    const maxBytes = Math.min(req.maxBytes ?? 0x7fffffff, broker.config.int('fetch.max.bytes'));
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
     const keys = targets.map((t) => AppendWatchers.key(t.topic, t.partition));
     let result = plan(broker, ctx, targets, maxBytes);
