@@ -10,17 +10,18 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emitApis, emitIndex, pairApis } from './codegen/emit-index.js';
 import { emitMessage } from './codegen/emit-message.js';
-import { kebabCase, loadMessages, type MessageSpec } from './codegen/schema.js';
+import { emitCoordinatorRecords } from './codegen/emit-records.js';
+import { kebabCase, loadAllMessages, type MessageSpec } from './codegen/schema.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const messagesDir = join(root, '..', 'shared', 'kafka-protocol', 'messages');
+const protocolDir = join(root, '..', 'shared', 'kafka-protocol');
 const outDir = join(root, 'src', 'protocol', 'generated');
 const runtimeSource = join(root, 'scripts', 'codegen', 'runtime.ts');
 
 /** Builds every generated file in memory: file name → content. */
 export function generate(): Map<string, string> {
-  const messages = loadMessages(messagesDir);
-  const source = (m: MessageSpec) => relative(root, join(messagesDir, m.file));
+  const messages = loadAllMessages(protocolDir);
+  const source = (m: MessageSpec) => relative(root, join(protocolDir, m.dir, m.file));
   const file = (m: MessageSpec) => kebabCase(m.name);
   const files = new Map<string, string>();
 
@@ -39,12 +40,16 @@ export function generate(): Map<string, string> {
     if (files.has(name)) throw new Error(`two messages generate ${name}`);
     files.set(name, emitMessage({ msg: m, source: source(m) }));
   }
-  const dirName = relative(root, messagesDir);
+  const dirName = relative(root, protocolDir);
   files.set(
     'apis.ts',
-    emitApis(pairApis(messages, file), `${dirName}/*Request.json, *Response.json`),
+    emitApis(pairApis(messages, file), `${dirName}/messages/*Request.json, *Response.json`),
   );
-  files.set('index.ts', emitIndex(messages.map(file), dirName));
+  files.set(
+    'coordinator-records.ts',
+    emitCoordinatorRecords(messages, file, `${dirName}/group-coordinator/*.json`),
+  );
+  files.set('index.ts', emitIndex(['coordinator-records', ...messages.map(file)], dirName));
   const runtime = readFileSync(runtimeSource, 'utf8').replace(
     "'../../src/protocol/primitives/index.js'",
     "'../primitives/index.js'",

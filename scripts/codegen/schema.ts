@@ -4,7 +4,7 @@
  * by reference, and commonStructs), names converted to TypeScript conventions.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** An inclusive version range. `max` is {@link OPEN} for ranges written `N+`. */
 export interface VersionRange {
@@ -85,9 +85,23 @@ export interface StructSpec {
   isRoot: boolean;
 }
 
-export type MessageKind = 'request' | 'response' | 'header' | 'data';
+export type MessageKind =
+  | 'request'
+  | 'response'
+  | 'header'
+  | 'data'
+  | 'coordinator-key'
+  | 'coordinator-value';
+
+/**
+ * The folders of the protocol definitions that are generated: the wire messages, and the records
+ * the group coordinator keeps in `__consumer_offsets`.
+ */
+export const SOURCE_DIRS = ['messages', 'group-coordinator'] as const;
 
 export interface MessageSpec {
+  /** The folder under the protocol directory (`messages`, `group-coordinator`). */
+  dir: string;
   file: string;
   name: string;
   kind: MessageKind;
@@ -204,7 +218,7 @@ export function kebabCase(name: string): string {
 /** Reads one message file. */
 export function loadMessage(path: string): MessageSpec {
   const raw = JSON.parse(stripComments(readFileSync(path, 'utf8'))) as RawMessage;
-  return resolveMessage(raw, basename(path));
+  return resolveMessage(raw, basename(dirname(path)), basename(path));
 }
 
 /** Reads every `*.json` in a folder, sorted by file name; skips APIs whose validVersions is none. */
@@ -214,18 +228,35 @@ export function loadMessages(dir: string): MessageSpec[] {
     if (!f.endsWith('.json')) continue;
     const raw = JSON.parse(stripComments(readFileSync(join(dir, f), 'utf8'))) as RawMessage;
     if (raw.validVersions.trim() === 'none') continue;
-    out.push(resolveMessage(raw, f));
+    out.push(resolveMessage(raw, basename(dir), f));
   }
   return out;
 }
 
-function resolveMessage(raw: RawMessage, file: string): MessageSpec {
+/** Reads every generated folder ({@link SOURCE_DIRS}) of the protocol directory. */
+export function loadAllMessages(protocolDir: string): MessageSpec[] {
+  return SOURCE_DIRS.flatMap((d) => loadMessages(join(protocolDir, d)));
+}
+
+function resolveMessage(raw: RawMessage, dir: string, file: string): MessageSpec {
   const validVersions = parseVersions(raw.validVersions, `${file} validVersions`);
   if (validVersions === null) throw new Error(`${file}: validVersions is none`);
   const flexibleVersions = intersect(
     parseVersions(raw.flexibleVersions ?? 'none', `${file} flexibleVersions`),
     validVersions,
   );
+
+  // A tagged field may omit `versions` (it then equals `taggedVersions`), and a default may be
+  // JSON null instead of the string "null": normalise both before anything reads them.
+  const normalise = (fields: RawField[]): void => {
+    for (const f of fields) {
+      if (f.versions === undefined && f.taggedVersions !== undefined) f.versions = f.taggedVersions;
+      if ((f.default as unknown) === null) f.default = 'null';
+      if (f.fields) normalise(f.fields);
+    }
+  };
+  normalise(raw.fields);
+  for (const cs of raw.commonStructs ?? []) normalise(cs.fields);
 
   // Pass 1: register every struct definition (inline ones and commonStructs) by JSON name.
   const defs = new Map<string, RawStruct>();
@@ -354,6 +385,7 @@ function resolveMessage(raw: RawMessage, file: string): MessageSpec {
   root.fields = resolveFields(raw.fields, root);
 
   return {
+    dir,
     file,
     name: raw.name,
     kind: raw.type,

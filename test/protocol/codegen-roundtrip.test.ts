@@ -3,13 +3,13 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { loadMessages, type MessageSpec } from '../../scripts/codegen/schema.js';
+import { loadAllMessages, type MessageSpec } from '../../scripts/codegen/schema.js';
 import * as generated from '../../src/protocol/generated/index.js';
 import { Reader, Writer } from '../../src/protocol/primitives/index.js';
 import { expected, structArb, type Value, versionsOf } from './codegen-arbitraries.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const messages = loadMessages(join(root, '..', 'shared', 'kafka-protocol', 'messages'));
+const messages = loadAllMessages(join(root, '..', 'shared', 'kafka-protocol'));
 
 type Encode = (w: Writer, m: Value, version: number) => void;
 type Decode = (r: Reader, version: number) => Value;

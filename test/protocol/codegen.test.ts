@@ -9,6 +9,7 @@ import { defaultLiteral } from '../../scripts/codegen/exprs.js';
 import {
   camelCase,
   kebabCase,
+  loadAllMessages,
   loadMessages,
   OPEN,
   parseVersions,
@@ -62,6 +63,23 @@ test('the schema resolves every message with its versions and struct names', () 
   const a = member?.fields.find((f) => f.name === 'assignment')?.type;
   const b = member?.fields.find((f) => f.name === 'targetAssignment')?.type;
   assert.ok(a?.kind === 'struct' && b?.kind === 'struct' && a.struct === b.struct);
+});
+
+test('the group coordinator records are generated with their record types', async () => {
+  const all = loadAllMessages(join(root, '..', 'shared', 'kafka-protocol'));
+  const offsetKey = all.find((m) => m.name === 'OffsetCommitKey');
+  assert.equal(offsetKey?.dir, 'group-coordinator');
+  assert.equal(offsetKey?.apiKey, 1);
+  // A tagged field without "versions" takes its taggedVersions; a JSON null default means null.
+  const streams = all.find((m) => m.name === 'StreamsGroupMetadataValue');
+  const configs = streams?.root.fields.find((f) => f.name === 'lastAssignmentConfigs');
+  assert.deepEqual(configs?.versions, { min: 0, max: 0 });
+  assert.equal(configs?.defaultValue, 'null');
+  const { GROUP_COORDINATOR_RECORDS } = await import('../../src/protocol/generated/index.js');
+  const names = GROUP_COORDINATOR_RECORDS.map((r) => `${r.recordType}:${r.name}`);
+  assert.ok(names.includes('0:LegacyOffsetCommit'));
+  assert.ok(names.includes('1:OffsetCommit'));
+  assert.ok(names.includes('2:GroupMetadata'));
 });
 
 test('defaults parse in decimal, hex, negative, boolean and null forms', () => {
