@@ -23,6 +23,7 @@ import {
 } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
+import { fsyncDir } from './fs-util.js';
 import { listSegments } from './log-dir.js';
 import { DELETED_SUFFIX } from './naming.js';
 import { deletableSegmentCount } from './retention.js';
@@ -164,6 +165,7 @@ export class Log {
       const start = opts.logStartOffset ?? 0;
       this.segmentList = [LogSegment.create(this.dir, start, settings, this.io)];
       this.nextOffset = start;
+      fsyncDir(this.dir);
     } else {
       this.segmentList = bases.map((b) => LogSegment.open(this.dir, b, settings, this.io));
       this.nextOffset = opts.cleanShutdown
@@ -468,6 +470,9 @@ export class Log {
       this.segmentList.push(
         LogSegment.create(this.dir, this.nextOffset, this.segmentSettings(), this.io),
       );
+      // The new file's directory entry must survive a power loss too (fdatasync of the file
+      // alone does not persist its name).
+      fsyncDir(this.dir);
     } catch (err) {
       throw storageError(`rolling a segment of ${this.topic}-${this.partition} failed`, err);
     }
