@@ -183,7 +183,10 @@ for (const [name, start] of Object.entries(TARGETS)) {
         await Promise.all(sends);
         const records = await consumeAll(target.bootstrap, 'inflight', 1, 2000);
         assert.equal(records.length, 2000);
-        records.forEach((r, i) => assert.equal(r.value?.toString(), `r${i}`));
+        assert.deepEqual(
+          records.map((r) => r.value?.toString()),
+          Array.from({ length: 2000 }, (_, i) => `r${i}`),
+        );
       } finally {
         await producer.close();
       }
