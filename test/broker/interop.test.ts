@@ -173,6 +173,64 @@ describe('interop: kafkajs and kcat against a broker process', () => {
   });
 });
 
+describe('interop: consumer groups', () => {
+  test('a kafkajs consumer group reads every record and resumes from its committed offsets', async () => {
+    const broker = await startBroker({ args: ['--set', 'group.initial.rebalance.delay.ms=0'] });
+    try {
+      const kafka = new Kafka({
+        clientId: 'brook-groups',
+        brokers: [`127.0.0.1:${broker.port}`],
+        logLevel: logLevel.NOTHING,
+      });
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: 'cg', numPartitions: 2 }] });
+      await admin.disconnect();
+      const producer = kafka.producer();
+      await producer.connect();
+      const send = (from: number, n: number) =>
+        producer.send({
+          topic: 'cg',
+          messages: Array.from({ length: n }, (_, i) => ({
+            key: `k${from + i}`,
+            value: `v${from + i}`,
+          })),
+        });
+      await send(0, 20);
+      const consume = async (want: number): Promise<string[]> => {
+        const consumer = kafka.consumer({ groupId: 'g1' });
+        await consumer.connect();
+        await consumer.subscribe({ topic: 'cg', fromBeginning: true });
+        const seen: string[] = [];
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(
+            () => reject(new Error(`consumed ${seen.length} of ${want}`)),
+            30000,
+          );
+          void consumer.run({
+            eachMessage: async ({ message }) => {
+              seen.push(String(message.value));
+              if (seen.length === want) {
+                clearTimeout(timer);
+                resolve();
+              }
+            },
+          });
+        });
+        await consumer.disconnect();
+        return seen;
+      };
+      assert.equal(new Set(await consume(20)).size, 20);
+      await send(20, 5);
+      // The second member of the same group starts from the committed offsets: only the new five.
+      assert.deepEqual((await consume(5)).sort(), ['v20', 'v21', 'v22', 'v23', 'v24']);
+      await producer.disconnect();
+    } finally {
+      await broker.cleanup();
+    }
+  });
+});
+
 describe('interop: restart keeps topics, ids and data', () => {
   test('a restarted broker serves what the first one stored', {
     skip: !haveKcat && 'kcat not installed',
