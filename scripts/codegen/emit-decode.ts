@@ -115,7 +115,7 @@ export function emitDecode(out: Out, msg: MessageSpec, s: StructSpec): void {
   );
   if (s.isRoot) {
     out.line(
-      `checkDecodeVersion('${msg.name}', version, { min: ${msg.validVersions.min}, max: ${msg.validVersions.max} });`,
+      `if (!(version >= ${msg.validVersions.min} && version <= ${msg.validVersions.max})) throw unsupportedDecodeVersion('${msg.name}', version, ${msg.validVersions.min}, ${msg.validVersions.max});`,
     );
   }
   const sflex = flexCond(msg, s, undefined);

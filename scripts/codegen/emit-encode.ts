@@ -100,7 +100,7 @@ export function emitEncode(out: Out, msg: MessageSpec, s: StructSpec): void {
   );
   if (s.isRoot) {
     out.line(
-      `checkEncodeVersion('${msg.name}', version, { min: ${msg.validVersions.min}, max: ${msg.validVersions.max} });`,
+      `if (!(version >= ${msg.validVersions.min} && version <= ${msg.validVersions.max})) throw unsupportedEncodeVersion('${msg.name}', version, ${msg.validVersions.min}, ${msg.validVersions.max});`,
     );
   }
   const sflex = flexCond(msg, s, undefined);

@@ -44,8 +44,6 @@ export function emitMessage(ctx: EmitContext): string {
   out.line();
   const runtime = [
     'beginTag',
-    'checkDecodeVersion',
-    'checkEncodeVersion',
     'checkTagEnd',
     'type Complete',
     'EMPTY_ARRAY',
@@ -58,6 +56,8 @@ export function emitMessage(ctx: EmitContext): string {
     'nullOnWire',
     'readTagCount',
     'readTagEnd',
+    'unsupportedDecodeVersion',
+    'unsupportedEncodeVersion',
     'writeUnknownTags',
     'ZERO_UUID',
   ];

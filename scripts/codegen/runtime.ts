@@ -54,18 +54,24 @@ export const EMPTY_ARRAY: readonly never[] = Object.freeze([]);
 /** Stands in for an undefined struct on encode: every field then takes its default. */
 export const EMPTY_STRUCT: object = Object.freeze({});
 
-/** Throws unless `version` is in `range`; called first by every top-level encoder. */
-export function checkEncodeVersion(name: string, version: number, range: VersionRange): void {
-  if (!(version >= range.min && version <= range.max)) {
-    throw new EncodeError(`${name} has no version ${version} (valid: ${range.min}-${range.max})`);
-  }
+/** The error a top-level encoder throws for a version outside the message's range. */
+export function unsupportedEncodeVersion(
+  name: string,
+  version: number,
+  min: number,
+  max: number,
+): EncodeError {
+  return new EncodeError(`${name} has no version ${version} (valid: ${min}-${max})`);
 }
 
-/** Throws unless `version` is in `range`; called first by every top-level decoder. */
-export function checkDecodeVersion(name: string, version: number, range: VersionRange): void {
-  if (!(version >= range.min && version <= range.max)) {
-    throw new DecodeError(`${name} has no version ${version} (valid: ${range.min}-${range.max})`);
-  }
+/** The error a top-level decoder throws for a version outside the message's range. */
+export function unsupportedDecodeVersion(
+  name: string,
+  version: number,
+  min: number,
+  max: number,
+): DecodeError {
+  return new DecodeError(`${name} has no version ${version} (valid: ${min}-${max})`);
 }
 
 /** The error for a non-default value in a non-ignorable field the version does not carry. */
