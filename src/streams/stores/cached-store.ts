@@ -1,0 +1,197 @@
+import { StoreClosedError } from '../errors.js';
+import type { BytesStore, Entry, KeyValueIterator } from './key-value-store.js';
+
+/** Sizing of a {@link CachedStore}. */
+export interface CacheOptions {
+  /** Entries kept in the cache (clean and dirty); at least 1. */
+  cacheSize: number;
+  /**
+   * Dirty entries allowed before they are written down in one batch, so a burst of writes
+   * reaches the changelog and engine as a few large batches rather than one write per put.
+   * Defaults to `cacheSize`.
+   */
+  writeBatchSize?: number;
+}
+
+interface CacheEntry {
+  readonly key: Buffer;
+  /** `null`: known absent (deleted, or read and not found). */
+  value: Buffer | null;
+  dirty: boolean;
+}
+
+/**
+ * A write-back LRU cache over a bytes store. Reads of hot keys never reach the engine, and a key
+ * updated many times between commits (a word count's counter) reaches the changelog and engine
+ * once per flush with its last value, instead of once per update.
+ *
+ * Dirty entries are written down, in the order they first became dirty, when: the dirty set
+ * reaches `writeBatchSize`; a dirty entry is about to be evicted (then all dirty entries go, as
+ * one batch, so the batch stays large); a scan or count needs the layer below to be complete; and
+ * on `flush()` (commit) and `close()`.
+ */
+export class CachedStore implements BytesStore {
+  readonly #inner: BytesStore;
+  readonly #cacheSize: number;
+  readonly #writeBatchSize: number;
+  /** Map order is recency order: the first entry is the least recently used. */
+  readonly #cache = new Map<string, CacheEntry>();
+  /** Keys of dirty entries, in the order they first became dirty. */
+  readonly #dirty = new Set<string>();
+  #closed = false;
+  #hits = 0;
+  #misses = 0;
+
+  constructor(inner: BytesStore, options: CacheOptions) {
+    if (!Number.isInteger(options.cacheSize) || options.cacheSize < 1) {
+      throw new RangeError(`cacheSize must be a positive integer, got ${options.cacheSize}`);
+    }
+    const writeBatchSize = options.writeBatchSize ?? options.cacheSize;
+    if (!Number.isInteger(writeBatchSize) || writeBatchSize < 1) {
+      throw new RangeError(`writeBatchSize must be a positive integer, got ${writeBatchSize}`);
+    }
+    this.#inner = inner;
+    this.#cacheSize = options.cacheSize;
+    this.#writeBatchSize = writeBatchSize;
+  }
+
+  /** Cache hits and misses since the store was opened (for metrics). */
+  get stats(): { hits: number; misses: number; size: number; dirty: number } {
+    return {
+      hits: this.#hits,
+      misses: this.#misses,
+      size: this.#cache.size,
+      dirty: this.#dirty.size,
+    };
+  }
+
+  get(key: Buffer): Buffer | undefined {
+    this.#check();
+    const id = key.toString('latin1');
+    const entry = this.#cache.get(id);
+    if (entry !== undefined) {
+      this.#hits++;
+      this.#cache.delete(id);
+      this.#cache.set(id, entry);
+      return entry.value ?? undefined;
+    }
+    this.#misses++;
+    const value = this.#inner.get(key);
+    this.#cache.set(id, { key, value: value ?? null, dirty: false });
+    this.#evict();
+    return value;
+  }
+
+  getAll(keys: readonly Buffer[]): Map<Buffer, Buffer> {
+    const out = new Map<Buffer, Buffer>();
+    for (const key of keys) {
+      const value = this.get(key);
+      if (value !== undefined) out.set(key, value);
+    }
+    return out;
+  }
+
+  put(key: Buffer, value: Buffer): void {
+    this.#check();
+    this.#write(key, value);
+  }
+
+  putAll(entries: Iterable<Entry<Buffer, Buffer>>): void {
+    this.#check();
+    for (const { key, value } of entries) this.#write(key, value);
+  }
+
+  delete(key: Buffer): void {
+    this.#check();
+    this.#write(key, null);
+  }
+
+  deleteAll(keys: Iterable<Buffer>): void {
+    this.#check();
+    for (const key of keys) this.#write(key, null);
+  }
+
+  range(from: Buffer, to: Buffer): KeyValueIterator<Buffer, Buffer> {
+    this.#check();
+    this.#writeDirty();
+    return this.#inner.range(from, to);
+  }
+
+  prefix(prefix: Buffer): KeyValueIterator<Buffer, Buffer> {
+    this.#check();
+    this.#writeDirty();
+    return this.#inner.prefix(prefix);
+  }
+
+  all(): KeyValueIterator<Buffer, Buffer> {
+    this.#check();
+    this.#writeDirty();
+    return this.#inner.all();
+  }
+
+  approximateCount(): number {
+    this.#check();
+    this.#writeDirty();
+    return this.#inner.approximateCount();
+  }
+
+  async flush(): Promise<void> {
+    this.#check();
+    this.#writeDirty();
+    await this.#inner.flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#writeDirty();
+    this.#closed = true;
+    this.#cache.clear();
+    await this.#inner.close();
+  }
+
+  #check(): void {
+    if (this.#closed) throw new StoreClosedError('cache');
+  }
+
+  #write(key: Buffer, value: Buffer | null): void {
+    const id = key.toString('latin1');
+    const entry = this.#cache.get(id);
+    if (entry !== undefined) {
+      this.#cache.delete(id);
+      entry.value = value;
+      entry.dirty = true;
+      this.#cache.set(id, entry);
+    } else {
+      this.#cache.set(id, { key, value, dirty: true });
+    }
+    this.#dirty.add(id);
+    if (this.#dirty.size >= this.#writeBatchSize) this.#writeDirty();
+    this.#evict();
+  }
+
+  #evict(): void {
+    const cache = this.#cache;
+    while (cache.size > this.#cacheSize) {
+      const oldest = cache.keys().next().value as string;
+      if (cache.get(oldest)!.dirty) this.#writeDirty();
+      cache.delete(oldest);
+    }
+  }
+
+  /** Writes every dirty entry to the layer below, as one put batch and one delete batch. */
+  #writeDirty(): void {
+    if (this.#dirty.size === 0) return;
+    const puts: Entry<Buffer, Buffer>[] = [];
+    const deletes: Buffer[] = [];
+    for (const id of this.#dirty) {
+      const entry = this.#cache.get(id)!;
+      if (entry.value === null) deletes.push(entry.key);
+      else puts.push({ key: entry.key, value: entry.value });
+    }
+    // Written first, marked clean after: if the layer below throws, the entries stay dirty.
+    if (puts.length > 0) this.#inner.putAll(puts);
+    if (deletes.length > 0) this.#inner.deleteAll(deletes);
+    for (const id of this.#dirty) this.#cache.get(id)!.dirty = false;
+    this.#dirty.clear();
+  }
+}
