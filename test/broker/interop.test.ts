@@ -231,6 +231,44 @@ describe('interop: consumer groups', () => {
   });
 });
 
+describe('interop: kcat balanced consumer', () => {
+  test('kcat -G consumes through the group protocol and resumes from its commits', {
+    skip: !haveKcat && 'kcat not installed',
+  }, async () => {
+    const broker = await startBroker({ args: ['--set', 'group.initial.rebalance.delay.ms=0'] });
+    try {
+      await kcat(broker.port, ['-P', '-t', 'gk', '-K:'], 'a:1\nb:2\nc:3\n');
+      const first = await kcat(broker.port, [
+        '-G',
+        'grp',
+        'gk',
+        '-X',
+        'auto.offset.reset=earliest',
+        '-e',
+        '-q',
+        '-f',
+        '%k=%s\n',
+      ]);
+      assert.deepEqual(first.trim().split('\n'), ['a=1', 'b=2', 'c=3']);
+      await kcat(broker.port, ['-P', '-t', 'gk', '-K:'], 'd:4\n');
+      const second = await kcat(broker.port, [
+        '-G',
+        'grp',
+        'gk',
+        '-X',
+        'auto.offset.reset=earliest',
+        '-e',
+        '-q',
+        '-f',
+        '%k=%s\n',
+      ]);
+      assert.deepEqual(second.trim().split('\n'), ['d=4']);
+    } finally {
+      await broker.cleanup();
+    }
+  });
+});
+
 describe('interop: restart keeps topics, ids and data', () => {
   test('a restarted broker serves what the first one stored', {
     skip: !haveKcat && 'kcat not installed',
