@@ -74,6 +74,8 @@ export class LogManager {
   /** Milliseconds taken by open() to load every log. */
   readonly startupMs: number;
   private readonly background = new Set<Promise<unknown>>();
+  /** Early closers of deleted logs whose descriptors stay open for file.delete.delay.ms. */
+  private readonly retired = new Set<() => void>();
 
   private constructor(
     readonly dataDir: string,
@@ -177,7 +179,7 @@ export class LogManager {
     if (!log) return;
     this.logMap.delete(key(topic, partition));
     this.cleanerOffsets.delete(key(topic, partition));
-    log.closeWithoutFlush();
+    this.retired.add(log.retire());
     const target = `${log.dir}.${randomUUID().replaceAll('-', '')}${DELETE_DIR_SUFFIX}`;
     try {
       renameSync(log.dir, target);
@@ -358,6 +360,8 @@ export class LogManager {
         failed ??= err;
       }
     }
+    for (const close of this.retired) close();
+    this.retired.clear();
     await Promise.all(this.background);
     this.checkpoint();
     if (this.cleanerOffsets.size > 0) this.checkpointCleanerOffsets();

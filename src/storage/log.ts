@@ -685,11 +685,7 @@ export class Log {
       baseOffset: s.baseOffset,
       size: s.size,
       largestTimestamp:
-        i === this.segmentList.length - 1
-          ? s.largestTimestamp
-          : s.peekLargestTimestamp() >= 0
-            ? s.peekLargestTimestamp()
-            : s.created,
+        i === this.segmentList.length - 1 ? s.largestTimestamp : s.peekLargestTimestamp(),
     }));
   }
 
@@ -755,15 +751,13 @@ export class Log {
     if (offset >= this.nextOffset) return;
     try {
       while (this.segmentList.length > 1 && this.active.baseOffset >= offset) {
-        const seg = this.segmentList.pop()!;
-        seg.close();
-        seg.deleteFiles();
+        // Readers may still hold ranges of it: remove it like retention does.
+        this.scheduleDelete(this.segmentList.pop()!);
       }
       const seg = this.active;
       if (seg.baseOffset >= offset) {
         // The only segment left starts at or after `offset`: restart the log there.
-        seg.close();
-        seg.deleteFiles();
+        this.scheduleDelete(seg);
         this.segmentList = [LogSegment.create(this.dir, offset, this.segmentSettings(), this.io)];
         this.nextOffset = offset;
       } else {
@@ -877,6 +871,32 @@ export class Log {
     this.closed = true;
     for (const seg of this.segmentList) seg.close();
     this.reapAll();
+  }
+
+  /**
+   * For a deleted partition: refuses further use at once, but keeps the file descriptors open
+   * for `file.delete.delay.ms` so that fetches holding file ranges can finish (closing them at
+   * once could let the OS reuse a descriptor number under a reader). Returns a function that
+   * closes them early (at shutdown).
+   */
+  retire(): () => void {
+    this.closed = true;
+    const segs = [...this.segmentList];
+    for (const seg of segs) {
+      seg.offsetIndex.unload();
+      seg.timeIndex.unload();
+    }
+    let done = false;
+    const closeAll = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      for (const seg of segs) seg.close();
+      this.reapAll();
+    };
+    const timer = setTimeout(closeAll, this.config['file.delete.delay.ms']);
+    timer.unref();
+    return closeAll;
   }
 
   private reapAll(): void {

@@ -228,10 +228,17 @@ export class LogSegment {
 
   /** Sealed segments: read the last time index entry only (it holds the largest timestamp). */
   peekLargestTimestamp(): number {
-    if (this.maxTsKnown) return this.maxTs;
-    const last = this.timeIndex.peekLastEntry();
-    return last ? last.timestamp : NO_TIMESTAMP;
+    if (this.maxTsKnown) return this.maxTs >= 0 ? this.maxTs : this.created;
+    if (this.peeked === undefined) {
+      const last = this.timeIndex.peekLastEntry();
+      // Without timestamps, the file's modification time stands in (as in Kafka).
+      this.peeked = last ? last.timestamp : this.created;
+    }
+    return this.peeked;
   }
+
+  /** Cached result of peekLargestTimestamp for a sealed segment (whose content is fixed). */
+  private peeked: number | undefined;
 
   /** Learns the max timestamp from the time index, then scans the batches after its entry. */
   private loadMaxTimestamp(): void {
@@ -407,6 +414,7 @@ export class LogSegment {
         : this.baseOffset;
     this.timeIndex.truncateToOffset(nextOffset);
     // Max timestamp is recomputed lazily from what is left.
+    this.peeked = undefined;
     this.maxTs = NO_TIMESTAMP;
     this.offsetOfMaxTs = -1;
     this.maxTsKnown = false;

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { logConfig } from '../../src/storage/config.js';
 import { OffsetOutOfRangeError, StorageError } from '../../src/storage/errors.js';
 import { CLEAN_SHUTDOWN_FILE, LogManager } from '../../src/storage/log-manager.js';
-import { batch, readAll, sizedBatch, tempDir } from './helpers.js';
+import { batch, rangeBytes, readAll, sizedBatch, tempDir } from './helpers.js';
 
 test('LogManager creates logs, reopens them after a clean shutdown without recovery', async (t) => {
   const dir = tempDir(t);
@@ -189,5 +189,26 @@ test('the scheduler flushes on flush.ms and checkpoints', async (t) => {
     await new Promise((r) => setTimeout(r, 5));
   assert.match(readFileSync(join(dir, 'recovery-point-offset-checkpoint'), 'utf8'), /s 0 4/);
   await lm.stopScheduler();
+  await lm.shutdown();
+});
+
+test('file ranges stay readable after the partition is deleted or its segments removed', async (t) => {
+  const dir = tempDir(t);
+  const lm = LogManager.open(dir);
+  const log = lm.getOrCreateLog('held', 0, logConfig({ 'segment.bytes': 300 }));
+  for (let i = 0; i < 10; i++) await log.append(batch(2, { prefix: `h${i}` }));
+  const early = log.read(0, 1 << 20);
+  const late = log.read(16, 1 << 20);
+  const earlyBytes = rangeBytes(early.ranges);
+  const lateBytes = rangeBytes(late.ranges);
+  log.deleteRecordsBefore(7); // removes the first segment
+  // Removes the last segments whole (truncating inside a segment cuts its file in place).
+  const holder = [...log.segments].reverse().find((s) => s.baseOffset <= 16)!;
+  assert.ok(holder.baseOffset > 7, `${holder.baseOffset}`);
+  log.truncateTo(holder.baseOffset);
+  assert.deepEqual(rangeBytes(early.ranges), earlyBytes);
+  assert.deepEqual(rangeBytes(late.ranges), lateBytes);
+  await lm.deleteLog('held', 0);
+  assert.deepEqual(rangeBytes(early.ranges), earlyBytes);
   await lm.shutdown();
 });
