@@ -10,6 +10,12 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { loadAllMessages, type MessageSpec } from '../../scripts/codegen/schema.js';
 import * as generated from '../../src/protocol/generated/index.js';
+import {
+  ALL_API_SPECS,
+  type ApiMessages,
+  encodeRequestFrame,
+  readRequest,
+} from '../../src/protocol/messages.js';
 import { DecodeError, Reader, Writer } from '../../src/protocol/primitives/index.js';
 import { structArb, type Value, versionsOf } from './codegen-arbitraries.js';
 
@@ -122,4 +128,34 @@ test('every decoder survives random bytes and mutated valid frames with only Dec
   assert.ok(decodes > 10000, `${decodes} decodes`);
   // Not a benchmark: a generous bound that catches a decoder looping on hostile counts.
   assert.ok(Date.now() - started < 120_000, 'fuzzing finished in bounded time');
+});
+
+test('readRequest survives random and mutated request frames with only DecodeError', () => {
+  const valid: Buffer[] = [];
+  for (const spec of ALL_API_SPECS) {
+    for (const v of [spec.validVersions.min, spec.validVersions.max]) {
+      valid.push(
+        encodeRequestFrame(spec.apiKey as keyof ApiMessages, v, 7, 'fuzz', {} as never).subarray(4),
+      );
+    }
+  }
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
+        fc
+          .tuple(fc.constantFrom(...valid), fc.array(mutation, { minLength: 1, maxLength: 4 }))
+          .map(([b, ms]) => mutate(b, ms)),
+      ),
+      (frame) => {
+        try {
+          readRequest(frame);
+        } catch (e) {
+          if (!(e instanceof DecodeError))
+            throw new Error(`${String(e)} for ${frame.toString('hex')}`);
+        }
+      },
+    ),
+    { numRuns: RUNS * 200 },
+  );
 });
