@@ -6,3 +6,4 @@
 export * from './api-keys.js';
 export * from './generated/index.js';
 export * from './headers.js';
+export { DecodeError, Reader, type TaggedFields, Writer } from './primitives/index.js';
