@@ -1,6 +1,10 @@
 import { Command } from 'commander';
 import { BROOK_VERSION } from '../version.js';
+import { consumeCommand } from './consume.js';
+import { groupsCommand } from './groups.js';
+import { produceCommand } from './produce.js';
 import { startCommand } from './start.js';
+import { topicsCommand } from './topics.js';
 
 /** Builds the `brook` command tree. Each sub-command lives in its own file under src/cli/. */
 export function buildProgram(): Command {
@@ -13,6 +17,10 @@ export function buildProgram(): Command {
     .version(BROOK_VERSION, '-V, --version', 'print the Brook version')
     .showHelpAfterError('(run `brook --help` for the list of commands)');
   program.addCommand(startCommand());
+  program.addCommand(topicsCommand());
+  program.addCommand(produceCommand());
+  program.addCommand(consumeCommand());
+  program.addCommand(groupsCommand());
   return program;
 }
 
