@@ -6,6 +6,7 @@
  * ClientId is a classic nullable string (int16 length), never a compact one.
  */
 import {
+  API_KEY,
   type ApiMessages,
   apiSpec,
   type Complete,
@@ -142,6 +143,11 @@ export function encodeRequestFrame<K extends keyof ApiMessages>(
 /**
  * Decodes a response frame (without its size prefix) to a request the client sent with
  * `apiKey`/`apiVersion`. Throws DecodeError for malformed bytes or bytes left after the body.
+ *
+ * ApiVersions is special (KIP-511): a broker that does not know the version a client sent
+ * answers with a version 0 body carrying UNSUPPORTED_VERSION and the versions it does support.
+ * So when an ApiVersions body does not decode at the version sent, it is decoded again as v0,
+ * as Kafka's own client does.
  */
 export function readResponse<K extends keyof ApiMessages>(
   frame: Buffer,
@@ -152,9 +158,18 @@ export function readResponse<K extends keyof ApiMessages>(
   if (!spec) throw new RangeError(`unknown API key ${apiKey}`);
   const r = new Reader(frame);
   const h = decodeResponseHeader(r, responseHeaderVersion(apiKey, apiVersion));
-  const body = spec.decodeResponse(r, apiVersion) as Complete<ApiMessages[K]['response']>;
-  checkConsumed(r, spec.name);
-  return { correlationId: h.correlationId, body };
+  const bodyAt = r.offset;
+  let body: object;
+  try {
+    body = spec.decodeResponse(r, apiVersion);
+    checkConsumed(r, spec.name);
+  } catch (e) {
+    if (!(e instanceof DecodeError) || apiKey !== API_KEY.ApiVersions || apiVersion === 0) throw e;
+    const v0 = new Reader(frame, bodyAt);
+    body = spec.decodeResponse(v0, 0);
+    checkConsumed(v0, spec.name);
+  }
+  return { correlationId: h.correlationId, body: body as Complete<ApiMessages[K]['response']> };
 }
 
 /** Reads only the correlation id of a response frame (the first int32 in every header version). */

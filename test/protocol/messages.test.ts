@@ -255,6 +255,24 @@ test('response frames carry header v0 or v1 as the API version requires', () => 
   assert.equal(first.readInt32BE(0), first.length - 4);
 });
 
+test('an ApiVersions response the broker sent as v0 (KIP-511) is read at v0', () => {
+  // A broker that does not know v4 answers with a v0 body: UNSUPPORTED_VERSION and its range.
+  const frame = encodeResponseFrame(API_KEY.ApiVersions, 0, 9, {
+    errorCode: 35,
+    apiKeys: [{ apiKey: 18, minVersion: 0, maxVersion: 2 }],
+  });
+  const { correlationId, body } = readResponse(frame.subarray(4), API_KEY.ApiVersions, 4);
+  assert.equal(correlationId, 9);
+  assert.equal(body.errorCode, 35);
+  assert.deepEqual(
+    body.apiKeys.map((k) => [k.apiKey, k.minVersion, k.maxVersion]),
+    [[18, 0, 2]],
+  );
+  // Other APIs get no such second chance.
+  const md = encodeResponseFrame(API_KEY.Metadata, 1, 9, { brokers: [], topics: [] });
+  assert.throws(() => readResponse(md.subarray(4), API_KEY.Metadata, 9), DecodeError);
+});
+
 test('the API key table matches the specification', () => {
   const produce = API_KEYS.find((a) => a.apiKey === 0);
   assert.deepEqual(produce, {
