@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { Broker } from '../broker/broker.js';
 import { ConfigError, loadBrokerConfig } from '../broker/config.js';
 import { DataDirLockedError } from '../broker/data-dir-lock.js';
-import { createBrokerLogger } from '../broker/logger.js';
+import { createBrokerLogger, type LogFormat } from '../broker/logger.js';
 import { MetaPropertiesError } from '../broker/meta-properties.js';
 
 interface StartOptions {
@@ -12,6 +12,7 @@ interface StartOptions {
   advertisedHost?: string;
   metricsPort?: string;
   logLevel?: string;
+  logFormat?: string;
   config?: string;
   set: string[];
 }
@@ -25,10 +26,12 @@ function fail(message: string, code = 1): never {
 async function runStart(opts: StartOptions): Promise<void> {
   const warnings: string[] = [];
   let config: ReturnType<typeof loadBrokerConfig>;
+  const sets =
+    opts.logFormat === undefined ? opts.set : [...opts.set, `logger.format=${opts.logFormat}`];
   try {
     config = loadBrokerConfig({
       file: opts.config,
-      sets: opts.set,
+      sets,
       env: process.env,
       flags: {
         dataDir: opts.dataDir,
@@ -44,7 +47,10 @@ async function runStart(opts: StartOptions): Promise<void> {
     if (err instanceof ConfigError) fail(err.message, 2);
     throw err;
   }
-  const log = createBrokerLogger(config.string('logger.level'));
+  const log = createBrokerLogger(
+    config.string('logger.level'),
+    config.string('logger.format').toLowerCase() as LogFormat,
+  );
   for (const w of warnings) log.warn(w);
 
   // Signal handlers go in before the broker starts: a SIGTERM that arrives while it starts (or
@@ -110,6 +116,7 @@ export function startCommand(): Command {
       'port of /metrics, 0 for off (default 9404; env BROOK_METRICS_PORT)',
     )
     .option('--log-level <level>', 'trace, debug, info, warn, error (env BROOK_LOG_LEVEL)')
+    .option('--log-format <format>', 'json (default) or pretty (env BROOK_LOGGER_FORMAT)')
     .option('--config <file>', 'a Kafka-style server.properties file')
     .option(
       '--set <key=value>',

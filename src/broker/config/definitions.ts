@@ -410,6 +410,14 @@ const defs: ConfigDef[] = [
     doc: 'Level of the broker log (JSON lines on stdout). Flag --log-level.',
   },
   {
+    key: 'logger.format',
+    type: 'string',
+    default: 'json',
+    choices: ['json', 'pretty'],
+    brookOnly: true,
+    doc: 'json: one JSON object per line (pino); pretty: one readable line per entry. Flag --log-format.',
+  },
+  {
     key: 'shutdown.timeout.ms',
     type: 'int',
     default: 30000,
