@@ -64,8 +64,12 @@ const INT32_MAX = 0x7fffffff;
 export class Cleaner {
   private readonly now: () => number;
 
-  constructor(opts: { now?: () => number } = {}) {
+  /** Most keys the offset map may hold before a pass stops early (memory bound). */
+  private readonly maxMapKeys: number;
+
+  constructor(opts: { now?: () => number; maxMapKeys?: number } = {}) {
     this.now = opts.now ?? Date.now;
+    this.maxMapKeys = opts.maxMapKeys ?? 2_000_000;
   }
 
   /** The clean/dirty split of a log and its dirty ratio. */
@@ -121,27 +125,24 @@ export class Cleaner {
       recordsRemoved: 0,
       tombstonesRemoved: 0,
     };
-    const cleanable = log.segments.filter(
+    let cleanable = log.segments.filter(
       (s, i, all) => i < all.length - 1 && s.baseOffset < section.end,
     );
     if (cleanable.length === 0) return stats;
-    const { map, lastBatchOfProducer } = await this.buildOffsetMap(
+    const { map, lastBatchOfProducer, end } = await this.buildOffsetMap(
       log,
       cleanable,
       section.firstDirty,
+      section.end,
     );
+    // A full map ends this pass early; the next pass continues from `end`.
+    cleanable = cleanable.filter((s) => s.baseOffset < end);
+    stats.cleanedUpTo = end;
     await yieldToEventLoop();
     const deleteRetentionMs = log.config['delete.retention.ms'];
     for (const group of this.groups(log, cleanable)) {
       // Retention, truncation or DeleteRecords may have changed the log while we yielded.
-      const current = log.segments;
-      const at = current.indexOf(group[0]);
-      if (
-        at < 0 ||
-        group.some((g, i) => current[at + i] !== g) ||
-        at + group.length >= current.length
-      )
-        continue;
+      if (!this.stillInLog(log, group)) continue;
       await this.cleanGroup(log, group, map, lastBatchOfProducer, now, deleteRetentionMs, stats);
       await yieldToEventLoop();
     }
@@ -205,12 +206,22 @@ export class Cleaner {
     log: Log,
     cleanable: readonly LogSegment[],
     firstDirty: number,
-  ): Promise<{ map: Map<string, number>; lastBatchOfProducer: Map<number, number> }> {
+    sectionEnd: number,
+  ): Promise<{ map: Map<string, number>; lastBatchOfProducer: Map<number, number>; end: number }> {
     const map = new Map<string, number>();
     const lastBatchOfProducer = new Map<number, number>();
     // Records of open transactions, applied to the map when their commit marker is seen.
     const pending = new Map<number, [string, number][]>();
-    for (const seg of cleanable) {
+    let end = sectionEnd;
+    for (let i = 0; i < cleanable.length; i++) {
+      const seg = cleanable[i];
+      // Bound memory as Kafka's dedupe buffer does: stop at a segment boundary once the map is
+      // full (after at least one dirty segment, so every pass makes progress).
+      const next = cleanable[i + 1];
+      if (map.size >= this.maxMapKeys && next && seg.baseOffset > firstDirty) {
+        end = seg.baseOffset;
+        break;
+      }
       for (const batch of this.batches(log, seg)) {
         await this.pace(batch.sizeInBytes);
         const pid = batch.producerId;
@@ -239,7 +250,7 @@ export class Cleaner {
         }
       }
     }
-    return { map, lastBatchOfProducer };
+    return { map, lastBatchOfProducer, end };
   }
 
   /** Consecutive segments whose data fits one segment (size and 32-bit relative offsets). */

@@ -27,7 +27,7 @@ import { fsyncDir } from './fs-util.js';
 import { listSegments } from './log-dir.js';
 import { DELETED_SUFFIX } from './naming.js';
 import { deletableSegmentCount } from './retention.js';
-import type { BatchPosition } from './batch-scan.js';
+import { type BatchPosition, ChunkedBatchReader } from './batch-scan.js';
 import { LogSegment, type SegmentIo, defaultIo } from './segment.js';
 
 /** How to open a log. The LogManager fills these from its checkpoints. */
@@ -449,11 +449,12 @@ export class Log {
     if (seg.size === 0) return;
     const c = this.config;
     const base = seg.rollingBase;
+    seg.rollJitterMs ??= Math.floor(Math.random() * c['segment.jitter.ms']);
     const waited =
       base !== undefined && appendMaxTs >= 0 ? appendMaxTs - base : this.now() - seg.created;
     if (
       seg.size > c['segment.bytes'] - appendSize ||
-      waited > c['segment.ms'] - c['segment.jitter.ms'] ||
+      waited > c['segment.ms'] - seg.rollJitterMs ||
       seg.offsetIndex.isFull ||
       seg.timeIndex.isFull ||
       appendLastOffset - seg.baseOffset > INT32_MAX
@@ -906,6 +907,51 @@ export class Log {
       e.seg.deleteFiles(DELETED_SUFFIX);
     }
     this.pendingDeletes.clear();
+  }
+
+  /**
+   * Scrub: reads every batch of every segment and checks its CRC (reads only check headers).
+   * Damage is recorded like damage found by a read (reads at or past it fail) and returned.
+   * Yields to the event loop every 4 MiB.
+   */
+  async verify(): Promise<CorruptRecordError | undefined> {
+    this.checkOpen();
+    let sinceYield = 0;
+    for (const seg of [...this.segmentList]) {
+      if (!this.segmentList.includes(seg)) continue;
+      const reader = new ChunkedBatchReader(seg.fd, 0, seg.size, 1 << 20);
+      let min = seg.baseOffset;
+      for (;;) {
+        let b: ReturnType<ChunkedBatchReader['next']>;
+        try {
+          b = reader.next(min, true);
+        } catch (err) {
+          if (!this.segmentList.includes(seg)) break; // removed by retention meanwhile
+          throw storageError(`verifying ${seg.logPath}`, err);
+        }
+        if (b === undefined) break;
+        if (typeof b === 'string') {
+          const err = new CorruptRecordError(
+            this.topic,
+            this.partition,
+            Math.max(min, this.lso),
+            seg.logPath,
+            reader.position,
+            b,
+          );
+          this.markCorrupt(err);
+          return err;
+        }
+        min = BatchHeader.lastOffset(b.buf, b.at) + 1;
+        sinceYield += b.size;
+        if (sinceYield >= 4 * 1024 * 1024) {
+          sinceYield = 0;
+          await new Promise((r) => setImmediate(r));
+          if (this.closed) return undefined;
+        }
+      }
+    }
+    return undefined;
   }
 
   /** Replaces segments after compaction (see cleaner.ts): `replaced` leave, `added` take their place. */

@@ -52,6 +52,8 @@ export class LogSegment {
   private maxTsKnown: boolean;
   /** maxTimestamp of the first batch: segment.ms counts from it (as Kafka does). */
   rollingBaseTimestamp: number | undefined;
+  /** This segment's share of segment.jitter.ms (picked once, at random, as Kafka does). */
+  rollJitterMs: number | undefined;
   /** Wall-clock creation time, for segment.ms on segments without timestamps. */
   readonly created: number;
   private headerReader: HeaderReader | undefined;

@@ -256,3 +256,26 @@ test('a crash during the swap leaves the old or the new segments, never a mix', 
   assert.deepEqual(got3, got);
   await l1.close();
 });
+
+test('a bounded offset map cleans in several passes to the same result', async (t) => {
+  const log = openLog(tempDir(t), { 'segment.bytes': 400, 'cleanup.policy': 'compact' });
+  const model: ModelRecord[] = [];
+  for (let i = 0; i < 200; i++) {
+    const key = `k${(i * 7) % 31}`;
+    const r = await log.append(batch([{ key, value: `v${i}` }]));
+    model.push({ offset: r.baseOffset, key, value: `v${i}` });
+  }
+  const end = log.segments.at(-1)!.baseOffset;
+  const cleaner = new Cleaner({ maxMapKeys: 5 });
+  let firstDirty = 0;
+  let passes = 0;
+  while (firstDirty < end) {
+    const stats = await cleaner.clean(log, firstDirty);
+    assert.ok(stats.cleanedUpTo > firstDirty, 'every pass makes progress');
+    firstDirty = stats.cleanedUpTo;
+    passes++;
+  }
+  assert.ok(passes > 2, `${passes} passes`);
+  assert.deepEqual(view(readAll(log)), view(modelClean(model, end, 0)));
+  await log.close();
+});
