@@ -129,6 +129,11 @@ export class RequestDispatcher implements FrameHandler {
     err: Error,
     started: number,
   ): ResponseFrame {
+    // A handler may ask for the connection to be closed (Produce acks=0 failing, as in Kafka).
+    if (err instanceof CloseConnection) {
+      this.#metrics?.requests.inc({ api: handler.name, error_code: ctx.errorCode });
+      throw err;
+    }
     ctx.log.error(
       { err, api: handler.name, version: ctx.header.apiVersion },
       'request handler failed',

@@ -299,6 +299,10 @@ describe('handlers against a broker process', () => {
       ],
     });
     assert.equal(res.topics[0].partitions[0].offset, 2n);
+    // A failing acks=0 produce closes the connection: the only signal such a client gets.
+    const other = await KafkaTestClient.connect(broker.port);
+    other.send(0, 7, produceBody('no-such-topic', 0, batch(['lost']), 0));
+    await other.raw.waitClosed();
   });
 
   test('Fetch long poll waits for min_bytes and wakes on produce', async () => {

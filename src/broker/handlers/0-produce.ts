@@ -12,6 +12,7 @@ import {
   validateRecordBatch,
 } from '../../protocol/record-batch/index.js';
 import { LogClosedError } from '../../storage/errors.js';
+import { CloseConnection } from '../net/connection.js';
 import { maxMessageBytes } from '../topics/topic-config.js';
 import type { TopicInfo } from '../topics/topic-registry.js';
 import { specHandler } from './spec-handler.js';
@@ -206,8 +207,14 @@ export const produceHandler = specHandler(0, {
       }
     }
     await Promise.all(pending);
-    // acks=0: the client expects no response at all.
-    if (req.acks === 0) return null;
+    // acks=0: the client expects no response at all. As Kafka does, a failure closes the
+    // connection instead, which is the only way such a client can notice it.
+    if (req.acks === 0) {
+      if (ctx.errorCode !== 0) {
+        throw new CloseConnection(`acks=0 produce failed with error code ${ctx.errorCode}`);
+      }
+      return null;
+    }
     return { responses, throttleTimeMs: 0 };
   },
   errorResponse(req, _version, errorCode) {
