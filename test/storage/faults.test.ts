@@ -1,12 +1,23 @@
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { logConfig } from '../../src/storage/config.js';
 import { CorruptRecordError, StorageError } from '../../src/storage/errors.js';
 import { writeFully } from '../../src/storage/fs-util.js';
 import { LogManager } from '../../src/storage/log-manager.js';
 import type { SegmentIo } from '../../src/storage/segment.js';
-import { batch, openLog, readAll, tempDir } from './helpers.js';
+import { batch, openLog, readAll, sizedBatch, tempDir } from './helpers.js';
 
 /** Writes like the OS does on a full disk: part of the data, then ENOSPC. */
 function fullDisk(): SegmentIo & { full: boolean } {
@@ -130,5 +141,42 @@ test('a CRC error in a sealed segment is caught by the scrub, the cleaner and re
   // Recovery (unclean start from 0) cuts the log at the damage.
   log = openLog(dir, cfg, { recoveryPoint: 0 });
   assert.equal(log.logEndOffset, 5);
+  await log.close();
+});
+
+test('a real full disk (a 1 MiB tmpfs): ENOSPC fails the append cleanly, appends resume once space is freed', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'brook-enospc-'));
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]).status === 0;
+  t.after(() => {
+    if (mounted) spawnSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  if (!mounted) {
+    // The injected-fault test above covers the same path everywhere; this one needs root.
+    t.skip('mounting a tmpfs needs root');
+    return;
+  }
+  const ballast = join(dir, 'ballast');
+  writeFileSync(ballast, Buffer.alloc(256 * 1024));
+  const log = openLog(join(dir, 't-0'), { 'segment.bytes': 64 * 1024 * 1024 });
+  let appended = 0;
+  let failure: unknown;
+  for (let i = 0; i < 100 && failure === undefined; i++) {
+    try {
+      await log.append(sizedBatch(50_000));
+      appended++;
+    } catch (err) {
+      failure = err;
+    }
+  }
+  assert.ok(failure instanceof StorageError, `got ${String(failure)}`);
+  assert.equal(failure.code, 'ENOSPC');
+  assert.ok(appended > 0);
+  assert.equal(log.logEndOffset, appended);
+  assert.equal(readAll(log).length, appended, 'everything acknowledged is readable');
+  rmSync(ballast);
+  const r = await log.append(sizedBatch(50_000));
+  assert.equal(r.baseOffset, appended);
+  assert.equal(readAll(log).length, appended + 1);
   await log.close();
 });
