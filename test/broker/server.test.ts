@@ -151,6 +151,11 @@ describe('broker process: framing and ApiVersions', () => {
         ['negative size', Buffer.from([0xff, 0xff, 0xff, 0xfe, 1, 2, 3])],
         ['frame shorter than a header', Buffer.from([0, 0, 0, 3, 0, 18, 0])],
         ['unknown API key', requestFrame(9999, 0, 1)],
+        // A valid request right behind a bad one in the same segment is not served.
+        [
+          'bad frame then a good one',
+          Buffer.concat([requestFrame(9999, 0, 1), requestFrame(18, 0, 2)]),
+        ],
         // v3 needs two compact strings: a bare tag section is too short.
         [
           'truncated ApiVersions v3 body',

@@ -112,7 +112,7 @@ export class Connection {
   }
 
   #onData(chunk: Buffer): void {
-    if (this.#closed || this.#draining) return;
+    if (this.#closed || this.#draining || this.socket.destroyed) return;
     this.#observer?.bytesIn(chunk.length);
     this.#dispatching = true;
     try {
@@ -127,7 +127,9 @@ export class Connection {
   }
 
   #onFrame(frame: Buffer): void {
-    if (this.#closed) return;
+    // After a protocol error the socket is being destroyed: later frames of the same chunk are
+    // not served.
+    if (this.#closed || this.socket.destroyed) return;
     const slot: Slot = { done: false, frame: null };
     this.#slots.push(slot);
     let result: ResponseFrame | Promise<ResponseFrame>;
