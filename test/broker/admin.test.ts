@@ -171,6 +171,18 @@ describe('admin APIs against a broker process', () => {
         'num.partitions': ['1', 5, true],
       });
       assert.equal(d.results[2].errorCode, 3);
+      // retention.ms comes from log.retention.hours here: a static broker setting, shown as a synonym.
+      const ret = await c.request(32, 4, {
+        resources: [{ resourceType: 2, resourceName: 'inc', configurationKeys: ['retention.ms'] }],
+        includeSynonyms: true,
+        includeDocumentation: false,
+      });
+      const entry = ret.results[0].configs[0];
+      assert.deepEqual([entry.value, entry.configSource], [String(2 * 3600000), 4]);
+      assert.deepEqual(
+        entry.synonyms.map((x) => [x.name, x.value, x.source]),
+        [['log.retention.hours', '2', 4]],
+      );
 
       const cluster = await c.request(60, 1, {
         includeClusterAuthorizedOperations: false,

@@ -1,6 +1,6 @@
 import type { BrokerConfig } from '../config.js';
 import { CONFIG_DEFS } from '../config.js';
-import { ConfigSource, TOPIC_CONFIGS, topicConfigEntries } from './topic-config.js';
+import { brokerSynonyms, ConfigSource, TOPIC_CONFIGS, topicConfigEntries } from './topic-config.js';
 
 /** Kafka's config resource types. */
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
@@ -78,11 +78,12 @@ export function describeTopicConfigs(
           source: ConfigSource.DYNAMIC_TOPIC_CONFIG,
         });
       }
-      if (entry?.brokerKey && config.source(entry.brokerKey) !== 'default') {
-        const v = config.get(entry.brokerKey);
+      for (const brokerKey of brokerSynonyms(e.name)) {
+        if (config.source(brokerKey) === 'default') continue;
+        const v = config.get(brokerKey);
         synonyms.push({
-          name: entry.brokerKey,
-          value: v === null ? null : String(v),
+          name: brokerKey,
+          value: v === null ? null : Array.isArray(v) ? v.join(',') : String(v),
           source: ConfigSource.STATIC_BROKER_CONFIG,
         });
       }

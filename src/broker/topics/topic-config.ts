@@ -39,6 +39,23 @@ export const TOPIC_CONFIGS: ReadonlyMap<string, { type: TopicConfigType; brokerK
     ['unclean.leader.election.enable', { type: 'boolean' }],
   ]);
 
+/**
+ * The broker keys that set a topic config's default, most specific first (Kafka's synonyms):
+ * `retention.ms` follows log.retention.ms, else .minutes, else .hours.
+ */
+export function brokerSynonyms(key: string): string[] {
+  if (key === 'retention.ms')
+    return ['log.retention.ms', 'log.retention.minutes', 'log.retention.hours'];
+  if (key === 'segment.ms') return ['log.roll.ms', 'log.roll.hours'];
+  const k = TOPIC_CONFIGS.get(key)?.brokerKey;
+  return k ? [k] : [];
+}
+
+/** True when the broker's configuration (not a built-in default) sets this topic config's default. */
+export function setByBroker(config: BrokerConfig, key: string): boolean {
+  return brokerSynonyms(key).some((k) => config.source(k) !== 'default');
+}
+
 /** Raised for an unknown topic config or a bad value (INVALID_CONFIG on the wire). */
 export class InvalidTopicConfigError extends Error {
   override readonly name = 'InvalidTopicConfigError';
@@ -143,8 +160,7 @@ export function topicConfigEntries(
     const own = overrides[key];
     let source: number = ConfigSource.DEFAULT_CONFIG;
     if (own !== undefined) source = ConfigSource.DYNAMIC_TOPIC_CONFIG;
-    else if (entry.brokerKey && config.source(entry.brokerKey) !== 'default')
-      source = ConfigSource.STATIC_BROKER_CONFIG;
+    else if (setByBroker(config, key)) source = ConfigSource.STATIC_BROKER_CONFIG;
     out.push({
       name: key,
       value: own ?? brokerDefault(config, key),

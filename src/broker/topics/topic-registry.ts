@@ -8,7 +8,7 @@ import {
   renameSync,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Log } from '../../storage/log.js';
 import type { LogManager } from '../../storage/log-manager.js';
@@ -122,6 +122,13 @@ export class TopicRegistry {
       closeSync(fd);
     }
     renameSync(tmp, this.#path);
+    // The rename is durable only once the directory entry is.
+    const dir = openSync(dirname(this.#path), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
   }
 
   get(name: string): TopicInfo | undefined {
