@@ -156,7 +156,7 @@ export function topicConfigEntries(
   overrides: TopicConfigs,
 ): TopicConfigEntry[] {
   const out: TopicConfigEntry[] = [];
-  for (const [key, entry] of [...TOPIC_CONFIGS].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const key of [...TOPIC_CONFIGS.keys()].sort()) {
     const own = overrides[key];
     let source: number = ConfigSource.DEFAULT_CONFIG;
     if (own !== undefined) source = ConfigSource.DYNAMIC_TOPIC_CONFIG;
