@@ -4,16 +4,14 @@
  * DeleteRecords, truncates for replication, flushes, and recovers after a crash.
  */
 import { mkdirSync } from 'node:fs';
-import { updateBatchCrc } from '../protocol/record-batch/encode.js';
-import {
-  ATTRIBUTES_OFFSET,
-  BATCH_HEADER_SIZE,
-  BatchHeader,
-  MAGIC_V2,
-  MAX_TIMESTAMP_OFFSET,
-  TIMESTAMP_TYPE_BIT,
-} from '../protocol/record-batch/header.js';
 import { isCompacted, isDeleteRetained, type LogConfig } from './config.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  LogOptions,
+  ReadOptions,
+  ReadResult,
+} from './log-types.js';
 import {
   CorruptRecordError,
   LogClosedError,
@@ -21,98 +19,38 @@ import {
   StorageError,
   storageError,
 } from './errors.js';
+import { assignOffsets } from './assign-offsets.js';
 import { GroupCommit } from './group-commit.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { fsyncDir } from './fs-util.js';
 import { listSegments } from './log-dir.js';
 import { DELETED_SUFFIX } from './naming.js';
+import {
+  loadAfterCleanShutdown,
+  loadIndexes,
+  type RecoveryStats,
+  recoverFrom,
+} from './recovery.js';
+import {
+  findMaxTimestamp,
+  findOffsetForTimestamp,
+  findReadSpan,
+  segmentIndexFor,
+  type TimestampAndOffset,
+} from './log-read.js';
 import { deletableSegmentCount } from './retention.js';
-import { type BatchPosition, ChunkedBatchReader } from './batch-scan.js';
+import { scrubSegments } from './scrub.js';
 import { LogSegment, type SegmentIo, defaultIo } from './segment.js';
 
-/** How to open a log. The LogManager fills these from its checkpoints. */
-export interface LogOptions {
-  dir: string;
-  topic: string;
-  partition: number;
-  config: LogConfig;
-  /** Offsets below this were flushed with their indexes; recovery scans from here. */
-  recoveryPoint?: number;
-  /** From the log-start-offset checkpoint. */
-  logStartOffset?: number;
-  /** The data dir was shut down cleanly: skip the recovery scan. */
-  cleanShutdown?: boolean;
-  /** Fault injection for tests. */
-  io?: SegmentIo;
-  /** Clock (ms since epoch); tests pass their own. */
-  now?: () => number;
-  /** Called (synchronously) when DeleteRecords moves the log start offset, to checkpoint it. */
-  onLogStartOffsetChange?: (log: Log) => void;
-}
-
-/** Per-append options. */
-export interface AppendOptions {
-  /** Leader epoch stamped into each batch (default: the latest epoch, or 0). */
-  leaderEpoch?: number;
-  /**
-   * Called for each batch after its offset is assigned and before anything is written: the hook
-   * for producer state (producerId/epoch/sequence at fixed header positions). Throwing aborts the
-   * whole append; nothing is written and no offset is used.
-   */
-  onBatch?: (buf: Buffer, at: number) => void;
-}
-
-export interface AppendResult {
-  baseOffset: number;
-  lastOffset: number;
-  /** The broker's time for LogAppendTime topics, else -1. */
-  logAppendTime: number;
-  logStartOffset: number;
-  /** Number of batches appended. */
-  batchCount: number;
-}
-
-/** A slice of a `.log` file holding whole batches. The fd stays valid for `file.delete.delay.ms`. */
-export interface FileRange {
-  file: string;
-  fd: number;
-  position: number;
-  length: number;
-}
-
-export interface ReadResult {
-  ranges: FileRange[];
-  /** Total bytes in `ranges`. */
-  size: number;
-  /** Base offset of the first batch returned (-1 when nothing is returned). */
-  firstOffset: number;
-  /** Last offset of the last batch returned (-1 when nothing is returned). */
-  lastOffset: number;
-  logStartOffset: number;
-  logEndOffset: number;
-  highWatermark: number;
-}
-
-export interface ReadOptions {
-  /** Exclusive upper bound: only batches whose last offset is below it (e.g. the high watermark). */
-  maxOffset?: number;
-  /** Return the first batch even when it is bigger than maxBytes (default true, as Kafka). */
-  minOneBatch?: boolean;
-}
-
-export interface TimestampAndOffset {
-  timestamp: number;
-  offset: number;
-}
-
-/** Scratch space for per-append batch positions: 4 numbers per batch, reused across appends. */
-let scratch = new Float64Array(4 * 64);
-
-function writeInt64(buf: Buffer, at: number, v: number): void {
-  const hi = Math.floor(v / 4294967296);
-  buf.writeInt32BE(hi, at);
-  buf.writeUInt32BE(v - hi * 4294967296, at + 4);
-}
+export type {
+  AppendOptions,
+  AppendResult,
+  FileRange,
+  LogOptions,
+  ReadOptions,
+  ReadResult,
+} from './log-types.js';
+export type { TimestampAndOffset } from './log-read.js';
 
 const INT32_MAX = 0x7fffffff;
 
@@ -146,7 +84,7 @@ export class Log {
   /** Counters for tests, metrics and the benchmark. */
   readonly stats = { syncs: 0, flushes: 0 };
   /** Recovery statistics of the last open (for logs and the benchmark). */
-  readonly recovery: { segmentsScanned: number; truncatedBytes: number; problem?: string };
+  readonly recovery: RecoveryStats;
 
   private constructor(opts: LogOptions) {
     this.dir = opts.dir;
@@ -168,9 +106,10 @@ export class Log {
       fsyncDir(this.dir);
     } else {
       this.segmentList = bases.map((b) => LogSegment.open(this.dir, b, settings, this.io));
+      const allowGaps = isCompacted(this.config);
       this.nextOffset = opts.cleanShutdown
-        ? this.loadAfterCleanShutdown()
-        : this.recoverFrom(opts.recoveryPoint ?? 0);
+        ? loadAfterCleanShutdown(this.segmentList, allowGaps, this.recovery, this)
+        : recoverFrom(this.segmentList, opts.recoveryPoint ?? 0, allowGaps, this.recovery);
     }
     this.lso = Math.min(
       Math.max(opts.logStartOffset ?? 0, this.segmentList[0].baseOffset),
@@ -210,76 +149,10 @@ export class Log {
     return this.segmentList[this.segmentList.length - 1];
   }
 
-  /** After a clean shutdown: only the active segment's tail is read to find the log end. */
-  private loadAfterCleanShutdown(): number {
-    const seg = this.active;
-    if (!this.loadIndexes(seg)) return this.recoverSegments(this.segmentList.length - 1);
-    const r = seg.readNextOffset();
-    if (r.problem !== undefined || r.at !== seg.size)
-      return this.recoverSegments(this.segmentList.length - 1);
-    return r.nextOffset;
-  }
-
-  /** After a crash: recover every segment from the one holding `recoveryPoint`. */
-  private recoverFrom(recoveryPoint: number): number {
-    let i = this.segmentList.length - 1;
-    while (i > 0 && this.segmentList[i].baseOffset > recoveryPoint) i--;
-    return this.recoverSegments(i);
-  }
-
-  private recoverSegments(from: number): number {
-    let next = this.segmentList[from].baseOffset;
-    for (let i = from; i < this.segmentList.length; i++) {
-      const seg = this.segmentList[i];
-      const r = seg.recover(next);
-      this.recovery.segmentsScanned++;
-      this.recovery.truncatedBytes += r.truncatedBytes;
-      next = Math.max(r.nextOffset, seg.baseOffset);
-      const following = this.segmentList[i + 1];
-      if (
-        r.problem === undefined &&
-        following &&
-        next < following.baseOffset &&
-        !isCompacted(this.config)
-      ) {
-        // Only compaction leaves gaps between segments; otherwise the tail of this segment was
-        // lost (e.g. unflushed pages after a power loss) and later data must not survive it.
-        r.problem = `segment ends at offset ${next} but the next one starts at ${following.baseOffset}`;
-      }
-      if (r.problem !== undefined) {
-        this.recovery.problem = `${seg.logPath}: ${r.problem}`;
-        // Everything after the damage is dropped: later segments hold offsets after it.
-        for (const later of this.segmentList.splice(i + 1)) {
-          this.recovery.truncatedBytes += later.size;
-          later.close();
-          later.deleteFiles();
-        }
-        break;
-      }
-    }
-    // A sealed segment whose end did not reach the next base offset leaves a gap; that is
-    // legal (compaction makes gaps), so nothing to fix.
-    if (this.active.size === 0 && this.segmentList.length > 1) next = this.active.baseOffset;
-    return next;
-  }
-
-  /** Loads a segment's indexes, rebuilding them from the log if they are malformed. */
-  private loadIndexes(seg: LogSegment): boolean {
-    if (seg.offsetIndex.isLoaded && seg.timeIndex.isLoaded) return true;
-    const ok = seg.offsetIndex.ensureLoaded() && seg.timeIndex.ensureLoaded();
-    const last = seg.offsetIndex.lastEntry();
-    if (ok && (!last || last.position < seg.size)) return true;
-    const r = seg.recover(seg.baseOffset);
-    if (r.problem !== undefined)
-      this.corruption ??= new CorruptRecordError(
-        this.topic,
-        this.partition,
-        r.nextOffset,
-        seg.logPath,
-        seg.size,
-        r.problem,
-      );
-    return false;
+  /** Loads a segment's indexes on first use; damage found while rebuilding them is recorded. */
+  private loadIndexes(seg: LogSegment): void {
+    const r = loadIndexes(seg, { topic: this.topic, partition: this.partition });
+    if (r instanceof CorruptRecordError) this.markCorrupt(r);
   }
 
   // ---------------------------------------------------------------- state
@@ -350,74 +223,15 @@ export class Log {
     const epoch = opts.leaderEpoch ?? this.leaderEpochs.latestEpoch ?? 0;
     const logAppendTime =
       this.config['message.timestamp.type'] === 'LogAppendTime' ? this.now() : -1;
-    let offset = this.nextOffset;
-    let pos = 0;
-    let count = 0;
-    let maxTs = -1;
-    let records = 0;
-    while (pos < batches.length) {
-      const left = batches.length - pos;
-      const size = left >= BATCH_HEADER_SIZE ? BatchHeader.totalSize(batches, pos) : -1;
-      if (size < BATCH_HEADER_SIZE || size > left || BatchHeader.magic(batches, pos) !== MAGIC_V2)
-        throw new CorruptRecordError(
-          this.topic,
-          this.partition,
-          offset,
-          '(append)',
-          pos,
-          `not a whole magic v2 batch at byte ${pos} of the append`,
-        );
-      BatchHeader.setBaseOffset(batches, offset, pos);
-      BatchHeader.setPartitionLeaderEpoch(batches, epoch, pos);
-      if (logAppendTime >= 0) {
-        batches.writeInt16BE(
-          BatchHeader.attributes(batches, pos) | TIMESTAMP_TYPE_BIT,
-          pos + ATTRIBUTES_OFFSET,
-        );
-        writeInt64(batches, pos + MAX_TIMESTAMP_OFFSET, logAppendTime);
-        updateBatchCrc(batches, pos);
-      }
-      opts.onBatch?.(batches, pos);
-      const delta = BatchHeader.lastOffsetDelta(batches, pos);
-      if (delta < 0)
-        throw new CorruptRecordError(
-          this.topic,
-          this.partition,
-          offset,
-          '(append)',
-          pos,
-          `negative last offset delta ${delta}`,
-        );
-      const last = offset + delta;
-      const ts = BatchHeader.maxTimestamp(batches, pos);
-      if (scratch.length < (count + 1) * 4) {
-        const bigger = new Float64Array(scratch.length * 2);
-        bigger.set(scratch);
-        scratch = bigger;
-      }
-      scratch[count * 4] = pos;
-      scratch[count * 4 + 1] = size;
-      scratch[count * 4 + 2] = last;
-      scratch[count * 4 + 3] = ts;
-      if (ts > maxTs) maxTs = ts;
-      records += BatchHeader.recordsCount(batches, pos);
-      count++;
-      offset = last + 1;
-      pos += size;
-    }
-    if (count === 0)
-      throw new CorruptRecordError(
-        this.topic,
-        this.partition,
-        offset,
-        '(append)',
-        0,
-        'empty append',
-      );
+    const where = { topic: this.topic, partition: this.partition };
+    const a = assignOffsets(batches, this.nextOffset, epoch, logAppendTime, opts.onBatch, where);
+    const offset = a.nextOffset;
+    const count = a.count;
+    const records = a.records;
     const baseOffset = this.nextOffset;
-    this.maybeRoll(batches.length, maxTs, offset - 1);
+    this.maybeRoll(batches.length, a.maxTimestamp, offset - 1);
     try {
-      this.active.append(batches, scratch, count);
+      this.active.append(batches, a.positions, count);
     } catch (err) {
       throw storageError(
         `append to ${this.topic}-${this.partition} at offset ${baseOffset} failed`,
@@ -481,16 +295,8 @@ export class Log {
 
   // ---------------------------------------------------------------- read
 
-  /** The index of the segment that holds `offset` (the last one with baseOffset <= offset). */
   private segmentIndexFor(offset: number): number {
-    let lo = 0;
-    let hi = this.segmentList.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (this.segmentList[mid].baseOffset <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return segmentIndexFor(this.segmentList, offset);
   }
 
   /**
@@ -519,75 +325,28 @@ export class Log {
     if (this.corruption && offset >= this.corruption.offset) throw this.corruption;
     const maxOffset = Math.min(opts.maxOffset ?? this.nextOffset, this.nextOffset);
     if (offset >= maxOffset) return result;
-    const minOne = opts.minOneBatch ?? true;
-    const where = { topic: this.topic, partition: this.partition };
-    for (let i = this.segmentIndexFor(offset); i < this.segmentList.length; i++) {
-      const seg = this.segmentList[i];
-      this.loadIndexes(seg);
-      let first: BatchPosition | undefined;
-      try {
-        first = seg.findBatch(offset, seg.size, where);
-      } catch (err) {
-        if (err instanceof CorruptRecordError) this.corruption = err;
-        throw err;
-      }
-      if (!first) continue; // the rest of this segment was compacted away
-      if (first.lastOffset >= maxOffset || (!minOne && first.size > maxBytes)) return result;
-      const end = this.boundRead(seg, first, maxBytes, maxOffset);
-      result.ranges.push({
-        file: seg.logPath,
-        fd: seg.fd,
-        position: first.position,
-        length: end.position - first.position,
-      });
-      result.size = end.position - first.position;
-      result.firstOffset = first.baseOffset;
-      result.lastOffset = end.lastOffset;
-      return result;
-    }
+    const span = findReadSpan(
+      this.segmentList,
+      offset,
+      maxBytes,
+      maxOffset,
+      opts.minOneBatch ?? true,
+      this,
+      (seg) => this.loadIndexes(seg),
+      (err) => this.markCorrupt(err),
+    );
+    if (!span) return result;
+    const length = span.end - span.first.position;
+    result.ranges.push({
+      file: span.seg.logPath,
+      fd: span.seg.fd,
+      position: span.first.position,
+      length,
+    });
+    result.size = length;
+    result.firstOffset = span.first.baseOffset;
+    result.lastOffset = span.lastOffset;
     return result;
-  }
-
-  /** Where a read that starts with `first` ends: whole batches within maxBytes and maxOffset. */
-  private boundRead(
-    seg: LogSegment,
-    first: BatchPosition,
-    maxBytes: number,
-    maxOffset: number,
-  ): { position: number; lastOffset: number } {
-    let pos = first.position + first.size;
-    let lastOffset = first.lastOffset;
-    const limit = first.position + Math.max(maxBytes, first.size);
-    // Jump over whole batches with the index: every batch before an indexed boundary at or
-    // below the limit fits, if that boundary's batch is itself below maxOffset.
-    const jump = seg.offsetIndex.floorByPosition(Math.min(limit, seg.size), pos);
-    if (jump && jump.lastOffset < maxOffset) {
-      const b = seg.batchAt(jump.position, seg.size, 0);
-      if (b && typeof b !== 'string' && b.position + b.size <= limit) {
-        pos = b.position + b.size;
-        lastOffset = b.lastOffset;
-      }
-    }
-    for (;;) {
-      const b = seg.batchAt(pos, seg.size, lastOffset + 1);
-      if (b === undefined) break;
-      if (typeof b === 'string') {
-        // Damage after good data: serve what is good, refuse reads from the damage on.
-        this.corruption ??= new CorruptRecordError(
-          this.topic,
-          this.partition,
-          lastOffset + 1,
-          seg.logPath,
-          pos,
-          b,
-        );
-        break;
-      }
-      if (b.lastOffset >= maxOffset || b.position + b.size > limit) break;
-      pos += b.size;
-      lastOffset = b.lastOffset;
-    }
-    return { position: pos, lastOffset };
   }
 
   // ---------------------------------------------------------------- look-ups
@@ -612,41 +371,15 @@ export class Log {
     timestamp: number,
   ): (TimestampAndOffset & { batchLastOffset: number }) | undefined {
     this.checkOpen();
-    const where = { topic: this.topic, partition: this.partition };
-    for (let i = this.segmentIndexFor(this.lso); i < this.segmentList.length; i++) {
-      const seg = this.segmentList[i];
-      const isActive = i === this.segmentList.length - 1;
-      const largest = isActive ? seg.largestTimestamp : seg.peekLargestTimestamp();
-      if (largest < timestamp) continue;
-      this.loadIndexes(seg);
-      const b = seg.findByTimestamp(timestamp, this.lso, where);
-      if (b)
-        return {
-          offset: Math.max(b.baseOffset, this.lso),
-          timestamp: b.maxTimestamp,
-          batchLastOffset: b.lastOffset,
-        };
-    }
-    return undefined;
+    return findOffsetForTimestamp(this.segmentList, timestamp, this.lso, this, (seg) =>
+      this.loadIndexes(seg),
+    );
   }
 
   /** ListOffsets MAX_TIMESTAMP: the largest timestamp and the last offset of its batch. */
   maxTimestamp(): TimestampAndOffset | undefined {
-    let best: TimestampAndOffset | undefined;
-    for (let i = 0; i < this.segmentList.length; i++) {
-      const seg = this.segmentList[i];
-      const isActive = i === this.segmentList.length - 1;
-      let entry: TimestampAndOffset | undefined;
-      if (isActive) {
-        const ts = seg.largestTimestamp;
-        if (ts >= 0) entry = { timestamp: ts, offset: seg.offsetOfLargestTimestamp };
-      } else {
-        const e = seg.timeIndex.peekLastEntry();
-        if (e) entry = { timestamp: e.timestamp, offset: e.offset };
-      }
-      if (entry && (!best || entry.timestamp > best.timestamp)) best = entry;
-    }
-    return best;
+    this.checkOpen();
+    return findMaxTimestamp(this.segmentList);
   }
 
   // ---------------------------------------------------------------- deletion and truncation
@@ -916,42 +649,14 @@ export class Log {
    */
   async verify(): Promise<CorruptRecordError | undefined> {
     this.checkOpen();
-    let sinceYield = 0;
-    for (const seg of [...this.segmentList]) {
-      if (!this.segmentList.includes(seg)) continue;
-      const reader = new ChunkedBatchReader(seg.fd, 0, seg.size, 1 << 20);
-      let min = seg.baseOffset;
-      for (;;) {
-        let b: ReturnType<ChunkedBatchReader['next']>;
-        try {
-          b = reader.next(min, true);
-        } catch (err) {
-          if (!this.segmentList.includes(seg)) break; // removed by retention meanwhile
-          throw storageError(`verifying ${seg.logPath}`, err);
-        }
-        if (b === undefined) break;
-        if (typeof b === 'string') {
-          const err = new CorruptRecordError(
-            this.topic,
-            this.partition,
-            Math.max(min, this.lso),
-            seg.logPath,
-            reader.position,
-            b,
-          );
-          this.markCorrupt(err);
-          return err;
-        }
-        min = BatchHeader.lastOffset(b.buf, b.at) + 1;
-        sinceYield += b.size;
-        if (sinceYield >= 4 * 1024 * 1024) {
-          sinceYield = 0;
-          await new Promise((r) => setImmediate(r));
-          if (this.closed) return undefined;
-        }
-      }
-    }
-    return undefined;
+    const err = await scrubSegments(
+      () => this.segmentList,
+      this,
+      this.lso,
+      () => this.closed,
+    );
+    if (err) this.markCorrupt(err);
+    return err;
   }
 
   /** Replaces segments after compaction (see cleaner.ts): `replaced` leave, `added` take their place. */

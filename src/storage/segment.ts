@@ -356,10 +356,13 @@ export class LogSegment {
 
   /**
    * Rescans the whole segment, validating every batch (length, magic, offsets, CRC), rebuilds
-   * both indexes, and cuts the file at the first invalid batch. Returns the next offset and the
-   * number of bytes cut.
+   * both indexes, and cuts the file at the first invalid batch (with `truncate` false, only
+   * indexes what comes before it). Returns the next offset and the number of bytes cut.
    */
-  recover(minBaseOffset = this.baseOffset): {
+  recover(
+    minBaseOffset = this.baseOffset,
+    truncate = true,
+  ): {
     nextOffset: number;
     truncatedBytes: number;
     problem?: string;
@@ -371,7 +374,7 @@ export class LogSegment {
     this.maxTsKnown = true;
     this.rollingBaseTimestamp = undefined;
     this.bytesSinceLastIndexEntry = 0;
-    const fileSize = this.fileSize();
+    const fileSize = truncate ? this.fileSize() : this.size;
     const reader = new ChunkedBatchReader(this.fd, 0, fileSize);
     let next = Math.max(minBaseOffset, this.baseOffset);
     let problem: string | undefined;
@@ -392,6 +395,12 @@ export class LogSegment {
       next = last + 1;
     }
     const validBytes = reader.position;
+    if (!truncate) {
+      // Index rebuild of a sealed segment: keep the bytes; reads stop at the damage.
+      this.offsetIndex.flush(false);
+      this.timeIndex.flush(false);
+      return { nextOffset: next, truncatedBytes: 0, problem };
+    }
     if (validBytes < fileSize) ftruncateSync(this.fd, validBytes);
     this.size = validBytes;
     this.offsetIndex.flush(false);
