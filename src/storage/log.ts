@@ -24,7 +24,6 @@ import { GroupCommit } from './group-commit.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { fsyncDir } from './fs-util.js';
 import { listSegments } from './log-dir.js';
-import { DELETED_SUFFIX } from './naming.js';
 import {
   loadAfterCleanShutdown,
   loadIndexes,
@@ -40,6 +39,7 @@ import {
 } from './log-read.js';
 import { deletableSegmentCount } from './retention.js';
 import { scrubSegments } from './scrub.js';
+import { SegmentReaper } from './segment-reaper.js';
 import { LogSegment, type SegmentIo, defaultIo } from './segment.js';
 
 export type {
@@ -72,10 +72,10 @@ export class Log {
   private lastFlushMs: number;
   private flushing: Promise<void> | undefined;
   private syncsInFlight = 0;
-  private readonly pendingDeletes = new Set<{
-    seg: LogSegment;
-    timer: NodeJS.Timeout | undefined;
-  }>();
+  private readonly reaper = new SegmentReaper(
+    () => this.config['file.delete.delay.ms'],
+    () => this.syncsInFlight > 0,
+  );
   /** Set when a read found damage in a sealed segment: reads at or past it fail. */
   private corruption: CorruptRecordError | undefined;
   private readonly onLsoChange: ((log: Log) => void) | undefined;
@@ -451,29 +451,9 @@ export class Log {
     if (this.corruption && this.corruption.offset < newStart) this.corruption = undefined;
   }
 
-  /** Renames a segment's files to `.deleted` and closes/removes them after file.delete.delay.ms. */
+  /** Removes a segment that left the log: renamed now, closed and unlinked after a delay. */
   scheduleDelete(seg: LogSegment): void {
-    seg.offsetIndex.unload();
-    seg.timeIndex.unload();
-    try {
-      seg.renameAll(DELETED_SUFFIX);
-    } catch (err) {
-      throw storageError(`cannot delete segment ${seg.logPath}`, err);
-    }
-    const entry: { seg: LogSegment; timer: NodeJS.Timeout | undefined } = { seg, timer: undefined };
-    const reap = (): void => {
-      if (this.syncsInFlight > 0) {
-        entry.timer = setTimeout(reap, 10);
-        entry.timer.unref();
-        return;
-      }
-      this.pendingDeletes.delete(entry);
-      seg.close();
-      seg.deleteFiles(DELETED_SUFFIX);
-    };
-    this.pendingDeletes.add(entry);
-    entry.timer = setTimeout(reap, this.config['file.delete.delay.ms']);
-    entry.timer.unref();
+    this.reaper.schedule(seg);
   }
 
   /**
@@ -634,12 +614,7 @@ export class Log {
   }
 
   private reapAll(): void {
-    for (const e of this.pendingDeletes) {
-      clearTimeout(e.timer);
-      e.seg.close();
-      e.seg.deleteFiles(DELETED_SUFFIX);
-    }
-    this.pendingDeletes.clear();
+    this.reaper.reapAll();
   }
 
   /**

@@ -1,0 +1,54 @@
+/**
+ * Deferred removal of segments, as Kafka does it: the files are renamed `.deleted` at once (so a
+ * restart never sees them as part of the log) and closed and unlinked after
+ * `file.delete.delay.ms`, so that fetches holding file ranges of them can finish.
+ */
+import { storageError } from './errors.js';
+import { DELETED_SUFFIX } from './naming.js';
+import type { LogSegment } from './segment.js';
+
+export class SegmentReaper {
+  private readonly pending = new Set<{ seg: LogSegment; timer: NodeJS.Timeout | undefined }>();
+
+  constructor(
+    /** Delay before the files are closed and removed (read on each schedule). */
+    private readonly delayMs: () => number,
+    /** True while an fdatasync may be using a descriptor: closing waits for it. */
+    private readonly busy: () => boolean,
+  ) {}
+
+  /** Renames the segment's files to `.deleted` and removes them after the delay. */
+  schedule(seg: LogSegment): void {
+    seg.offsetIndex.unload();
+    seg.timeIndex.unload();
+    try {
+      seg.renameAll(DELETED_SUFFIX);
+    } catch (err) {
+      throw storageError(`cannot delete segment ${seg.logPath}`, err);
+    }
+    const entry: { seg: LogSegment; timer: NodeJS.Timeout | undefined } = { seg, timer: undefined };
+    const reap = (): void => {
+      if (this.busy()) {
+        entry.timer = setTimeout(reap, 10);
+        entry.timer.unref();
+        return;
+      }
+      this.pending.delete(entry);
+      seg.close();
+      seg.deleteFiles(DELETED_SUFFIX);
+    };
+    this.pending.add(entry);
+    entry.timer = setTimeout(reap, this.delayMs());
+    entry.timer.unref();
+  }
+
+  /** Removes everything pending now (the log is closing). */
+  reapAll(): void {
+    for (const e of this.pending) {
+      clearTimeout(e.timer);
+      e.seg.close();
+      e.seg.deleteFiles(DELETED_SUFFIX);
+    }
+    this.pending.clear();
+  }
+}
