@@ -7,11 +7,14 @@
  *  - Produce v9, acks=1, 100-byte records in ~8 KiB batches, one partition, N requests in flight
  *    (Kafka's 2014 benchmark shape: 100-byte records, 8 KB batches, acks=1);
  *  - Fetch v12 of everything produced, 1 MiB per request (batches read from segment files).
+ *  - a real client when kcat is installed: `kcat -P` of BENCH_KCAT_RECORDS (default 200,000)
+ *    100-byte lines, then `kcat -C` to the end (one run each, process start-up included).
  * Parameters: BENCH_PRODUCE_MB (default 64), BENCH_INFLIGHT (default 16). Medians of 3 rounds.
  * The machine is shared and noisy: compare figures from one run only.
  */
-import { execSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { exec, execSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +38,7 @@ function machine(): string {
     .join(' ')}`;
 }
 
+const sh = promisify(exec);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** A pipelining client: sends frames, resolves responses in order. */
@@ -133,6 +137,37 @@ function produceBatch(): { buf: Buffer; records: number } {
     size += 108;
   }
   return { buf: encodeRecordBatch({ records, timestamp: Date.now() }), records: records.length };
+}
+
+/** A real client: kcat (librdkafka) producing and consuming 100-byte records, when installed. */
+async function kcatRound(port: number): Promise<void> {
+  try {
+    execSync('kcat -V', { stdio: 'ignore' });
+  } catch {
+    console.log('kcat not installed: real-client figures skipped');
+    return;
+  }
+  const n = Number(process.env.BENCH_KCAT_RECORDS ?? 200000);
+  const file = join(tmpdir(), `brook-bench-kcat-${process.pid}.txt`);
+  writeFileSync(file, `${'x'.repeat(100)}\n`.repeat(n));
+  try {
+    const b = `-b 127.0.0.1:${port}`;
+    let started = performance.now();
+    // Asynchronously: the broker runs in this process and must keep serving meanwhile.
+    await sh(`kcat ${b} -P -t kcat-bench -X linger.ms=5 -X batch.size=16384 -l ${file}`);
+    const produce = n / ((performance.now() - started) / 1000);
+    started = performance.now();
+    await sh(`kcat ${b} -C -t kcat-bench -o beginning -e -q -f '%o\\n' > /dev/null`);
+    const consume = n / ((performance.now() - started) / 1000);
+    console.log(
+      `kcat -P (librdkafka, linger 5 ms, 16 KiB batches) ${produce.toFixed(0).padStart(8)} records/s  (${n} records, one run, includes start-up)`,
+    );
+    console.log(
+      `kcat -C to the end                       ${consume.toFixed(0).padStart(8)} records/s  (includes start-up)`,
+    );
+  } finally {
+    rmSync(file, { force: true });
+  }
 }
 
 async function main(): Promise<void> {
@@ -246,6 +281,7 @@ async function main(): Promise<void> {
     console.log(
       `Fetch v12, 1 MiB per request            ${f.toFixed(0).padStart(8)} records/s  ${((f * 108) / MB).toFixed(0)} MB/s`,
     );
+    await kcatRound(port);
     console.log(
       '\n# Anchor (Kafka 2014, one producer, acks=1, 8 KB batches): 821,557 records/s produce, 940,521 consume',
     );
