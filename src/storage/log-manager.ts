@@ -42,6 +42,8 @@ export interface LogManagerConfig {
   cleanerEnabled?: boolean;
   /** log.cleaner.backoff.ms: pause between cleaner passes (Kafka: 15000). */
   cleanerBackoffMs?: number;
+  /** Most keys the cleaner's offset map holds per pass (default 2,000,000). */
+  cleanerMaxMapKeys?: number;
   /** Fault injection and clocks for tests. */
   io?: SegmentIo;
   now?: () => number;
@@ -115,7 +117,7 @@ export class LogManager {
     // From here on a crash is an unclean shutdown; the marker must be gone before any append.
     rmSync(marker, { force: true });
     fsyncDir(dataDir);
-    this.cleaner = new Cleaner({ now: this.now });
+    this.cleaner = new Cleaner({ now: this.now, maxMapKeys: config.cleanerMaxMapKeys });
     this.startupMs = performance.now() - started;
   }
 

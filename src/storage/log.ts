@@ -382,6 +382,14 @@ export class Log {
     return findMaxTimestamp(this.segmentList);
   }
 
+  /**
+   * OffsetForLeaderEpoch: the largest epoch <= `epoch` this log knows and where it ends (the
+   * start of the next epoch, or the log end offset); epoch -1 and offset -1 when none is known.
+   */
+  endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } {
+    return this.leaderEpochs.endOffsetFor(epoch, this.nextOffset);
+  }
+
   // ---------------------------------------------------------------- deletion and truncation
 
   /**

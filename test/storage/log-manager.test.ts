@@ -212,3 +212,36 @@ test('file ranges stay readable after the partition is deleted or its segments r
   assert.deepEqual(rangeBytes(early.ranges), earlyBytes);
   await lm.shutdown();
 });
+
+test('the scheduler runs retention and the cleaner on their own', async (t) => {
+  const dir = tempDir(t);
+  const lm = LogManager.open(dir, {
+    flushCheckIntervalMs: 5,
+    retentionCheckIntervalMs: 10,
+    cleanerBackoffMs: 10,
+  });
+  const retained = lm.getOrCreateLog(
+    'ret',
+    0,
+    logConfig({ 'segment.bytes': 400, 'retention.bytes': 800 }),
+  );
+  const compacted = lm.getOrCreateLog(
+    'cmp',
+    0,
+    logConfig({ 'segment.bytes': 400, 'cleanup.policy': 'compact' }),
+  );
+  for (let i = 0; i < 40; i++) {
+    await retained.append(batch(1, { prefix: `r${i}` }));
+    await compacted.append(batch([{ key: `k${i % 3}`, value: `v${i}` }]));
+  }
+  const before = compacted.size;
+  lm.startScheduler();
+  const deadline = Date.now() + 10_000;
+  while ((retained.logStartOffset === 0 || compacted.size >= before) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 10));
+  assert.ok(retained.logStartOffset > 0, 'retention ran');
+  assert.ok(retained.size <= 800 + 400);
+  assert.ok(compacted.size < before, 'the cleaner ran');
+  assert.equal(compacted.endOffsetForEpoch(0).endOffset, 40);
+  await lm.shutdown();
+});
