@@ -95,7 +95,9 @@ async function runStart(opts: StartOptions): Promise<void> {
       log.error({ err: e.message }, 'broker did not start');
       fail(`cannot listen: ${e.message}`);
     }
-    throw err;
+    // Anything else (a storage failure opening the data directory, say): say so and stop.
+    log.error({ err }, 'broker did not start');
+    fail(`broker did not start: ${(err as Error).message}`);
   }
   if (stopRequested) shutdown(broker, stopRequested);
 }
