@@ -433,4 +433,43 @@ describe('handlers against a broker process', () => {
     const sessionless = await fetch(0, -1, [0, 1]);
     assert.equal(sessionless.sessionId, 0);
   });
+
+  test('large record data is spliced into Fetch responses intact (classic and flexible, several partitions)', async () => {
+    await c.request(19, 4, {
+      topics: [
+        { name: 'big', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] },
+      ],
+      timeoutMs: 1000,
+      validateOnly: false,
+    });
+    const values = [0, 1].map((p) =>
+      Array.from({ length: 4 }, (_, i) => `${p}:${i}:${'z'.repeat(2000)}`),
+    );
+    for (const p of [0, 1]) {
+      const big = batch(values[p]);
+      assert.ok(big.length > 4096);
+      assert.equal(
+        (await c.request(0, 9, produceBody('big', p, big))).responses[0].partitionResponses[0]
+          .errorCode,
+        0,
+      );
+    }
+    const md = await c.request(3, 12, {
+      topics: [{ name: 'big' }],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    const topicId = md.topics[0].topicId;
+    for (const v of [11, 12, 18]) {
+      const body = fetchBody('big', 0, 0, { topicId: v >= 13 ? topicId : undefined });
+      body.topics[0].partitions.push({ partition: 1, fetchOffset: 0n, partitionMaxBytes: 1 << 20 });
+      const res = await c.request(1, v, body);
+      const got = res.responses[0].partitions.map((p) =>
+        decodeRecordBatch(p.records as Buffer)
+          .toArray()
+          .map((r) => r.value?.toString()),
+      );
+      assert.deepEqual(got, values, `fetch v${v}`);
+    }
+  });
 });
