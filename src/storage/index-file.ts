@@ -94,6 +94,8 @@ export abstract class IndexFile {
       this.written = n;
       this.openFd();
       ftruncateSync(this.fd, n * this.entrySize);
+      this.unsynced = true;
+      this.releaseIfSealed();
     }
   }
 
@@ -104,6 +106,15 @@ export abstract class IndexFile {
     this.written = 0;
     this.openFd();
     ftruncateSync(this.fd, 0);
+    this.unsynced = true;
+    this.releaseIfSealed();
+  }
+
+  private releaseIfSealed(): void {
+    if (this.released && this.fd >= 0) {
+      closeSync(this.fd);
+      this.fd = -1;
+    }
   }
 
   private openFd(): void {
@@ -113,6 +124,7 @@ export abstract class IndexFile {
   /** Writes entries not yet in the file; with `sync`, fsyncs them. */
   flush(sync: boolean): void {
     if (!this.loaded) return;
+    const wasOpen = this.fd >= 0;
     if (this.written < this.count) {
       this.openFd();
       writeFully(
@@ -121,17 +133,29 @@ export abstract class IndexFile {
         this.written * this.entrySize,
       );
       this.written = this.count;
-      if (sync) fsyncSync(this.fd);
-    } else if (sync && this.fd >= 0) {
-      fsyncSync(this.fd);
+      this.unsynced = true;
     } else if (this.fd < 0 && !existsSync(this.path)) {
       this.openFd();
+      this.unsynced = true;
     }
+    if (sync && this.unsynced) {
+      this.openFd();
+      fsyncSync(this.fd);
+      this.unsynced = false;
+    }
+    // Sealed segments do not keep index descriptors open (one per segment is enough: the log's).
+    if (!wasOpen) this.releaseIfSealed();
   }
+
+  /** Entries written but not yet fsynced. */
+  private unsynced = false;
+  /** After close(): descriptors are opened only for the duration of a flush. */
+  private released = false;
 
   /** Writes what is pending and releases the file descriptor (keeps the entries in memory). */
   close(): void {
     this.flush(false);
+    this.released = true;
     if (this.fd >= 0) {
       closeSync(this.fd);
       this.fd = -1;

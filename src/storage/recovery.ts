@@ -97,6 +97,8 @@ export function loadIndexes(
   const lastEntry = seg.offsetIndex.lastEntry();
   if (ok && (!lastEntry || lastEntry.position < seg.size)) return true;
   const r = seg.recover(seg.baseOffset, false);
+  seg.offsetIndex.close();
+  seg.timeIndex.close();
   if (r.problem === undefined) return false;
   return new CorruptRecordError(
     where.topic,

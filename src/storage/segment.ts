@@ -436,8 +436,9 @@ export class LogSegment {
   seal(): void {
     if (!this.maxTsKnown) this.loadMaxTimestamp();
     if (this.maxTs >= 0) this.timeIndex.maybeAppend(this.maxTs, this.offsetOfMaxTs);
-    this.offsetIndex.flush(false);
-    this.timeIndex.flush(false);
+    // Written now, fsynced by the next flush; the descriptors are released.
+    this.offsetIndex.close();
+    this.timeIndex.close();
   }
 
   /** Writes index tails and fsyncs the log and both indexes. */

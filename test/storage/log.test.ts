@@ -207,3 +207,17 @@ test('flush moves the recovery point; flush.messages triggers flushes', async (t
   assert.equal(log.recoveryPoint, 7);
   await log.close();
 });
+
+test('sealed segments keep one descriptor (the log), not three', async (t) => {
+  const openFds = () => readdirSync('/proc/self/fd').length;
+  const before = openFds();
+  const log = openLog(tempDir(t), { 'segment.bytes': 300 });
+  for (let i = 0; i < 60; i++) await log.append(batch(1));
+  await log.flush();
+  const segments = log.segments.length;
+  assert.ok(segments > 10);
+  const used = openFds() - before;
+  assert.ok(used <= segments + 3, `${used} descriptors for ${segments} segments`);
+  await log.close();
+  assert.equal(openFds(), before);
+});
