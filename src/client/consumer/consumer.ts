@@ -588,7 +588,14 @@ export class Consumer {
           this.markProcessed(prev);
           prev = undefined;
         }
-        const b = await this.poll(1000);
+        let b: ConsumerBatch | undefined;
+        try {
+          b = await this.poll(1000);
+        } catch (err) {
+          // close() from elsewhere ends the iteration instead of failing it.
+          if (this.closed) return;
+          throw err;
+        }
         if (!b) {
           if (
             options.idleTimeoutMs !== undefined &&
