@@ -114,7 +114,7 @@ for (const [name, start] of Object.entries(TARGETS)) {
     after(async () => {
       await target?.stop();
     });
-    const groupTest = (title: string, body: () => Promise<void>) =>
+    const groupTest = (title: string, body: (t: TestContext) => Promise<void>) =>
       test(title, async (t) => {
         if (!servesGroups) {
           t.skip(
@@ -122,7 +122,7 @@ for (const [name, start] of Object.entries(TARGETS)) {
           );
           return;
         }
-        await body();
+        await body(t);
       });
 
     for (const assignor of ['range', 'roundrobin', 'cooperative-sticky'] as const) {
