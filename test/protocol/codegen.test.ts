@@ -125,3 +125,35 @@ test('npm run codegen -- --check passes on the committed output', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /up to date/);
 });
+
+test('the API table agrees with the versions Kafka trunk advertises (api-versions-by-release.json)', async () => {
+  const { ALL_API_SPECS } = await import('../../src/protocol/generated/index.js');
+  const releases = JSON.parse(
+    readFileSync(
+      join(root, '..', 'shared', 'kafka-protocol', 'api-versions-by-release.json'),
+      'utf8',
+    ),
+  ) as Record<
+    string,
+    Record<string, { name: string; validVersions: string; flexibleVersions: string }>
+  >;
+  const trunk = releases.trunk;
+  const expected = Object.entries(trunk)
+    .filter(([, a]) => a.validVersions !== 'none')
+    .map(([key, a]) => {
+      const v = parseVersions(a.validVersions, a.name);
+      const f = parseVersions(a.flexibleVersions, a.name);
+      // flexibleFrom is the first *valid* flexible version ("0+" flexible, "2-3" valid: 2).
+      const flexibleFrom = f && v ? Math.max(f.min, v.min) : null;
+      return [Number(key), a.name.replace(/Request$/, ''), v?.min, v?.max, flexibleFrom];
+    })
+    .sort((a, b) => Number(a[0]) - Number(b[0]));
+  const actual = ALL_API_SPECS.map((s) => [
+    s.apiKey,
+    s.name,
+    s.validVersions.min,
+    s.validVersions.max,
+    s.flexibleFrom,
+  ]);
+  assert.deepEqual(actual, expected);
+});
