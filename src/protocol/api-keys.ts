@@ -17,6 +17,8 @@ export interface ApiKeyInfo {
   readonly flexibleFrom: number | null;
   /** True when Kafka marks the highest version as unstable (not to be advertised). */
   readonly latestVersionUnstable: boolean;
+  /** Where Kafka serves the API: `broker`, `controller` (KRaft quorum APIs have only the latter). */
+  readonly listeners: readonly string[];
 }
 
 /** Every API key of the specification, in key order. */
@@ -27,6 +29,7 @@ export const API_KEYS: readonly ApiKeyInfo[] = ALL_API_SPECS.map((s) => ({
   maxVersion: s.validVersions.max,
   flexibleFrom: s.flexibleFrom,
   latestVersionUnstable: s.latestVersionUnstable,
+  listeners: s.listeners,
 }));
 
 const NAMES = new Map<number, string>(ALL_API_SPECS.map((s) => [s.apiKey, s.name]));

@@ -282,7 +282,10 @@ test('the API key table matches the specification', () => {
     maxVersion: 13,
     flexibleFrom: 9,
     latestVersionUnstable: false,
+    listeners: ['broker'],
   });
+  // KRaft-only APIs are marked as such, so a broker can leave them out of ApiVersions.
+  assert.deepEqual(API_KEYS.find((a) => a.name === 'Vote')?.listeners, ['controller']);
   assert.equal(apiKeyName(18), 'ApiVersions');
   assert.equal(apiKeyName(4), 'Unknown(4)');
   for (const removed of [4, 5, 6, 7]) assert.equal(apiSpec(removed), undefined);
