@@ -178,19 +178,33 @@ export class CachedStore implements BytesStore {
     }
   }
 
-  /** Writes every dirty entry to the layer below, as one put batch and one delete batch. */
+  /**
+   * Writes every dirty entry to the layer below in the order the entries became dirty: as runs,
+   * one putAll per run of puts and one deleteAll per run of deletes.
+   */
   #writeDirty(): void {
     if (this.#dirty.size === 0) return;
-    const puts: Entry<Buffer, Buffer>[] = [];
-    const deletes: Buffer[] = [];
+    let puts: Entry<Buffer, Buffer>[] = [];
+    let deletes: Buffer[] = [];
     for (const id of this.#dirty) {
       const entry = this.#cache.get(id)!;
-      if (entry.value === null) deletes.push(entry.key);
-      else puts.push({ key: entry.key, value: entry.value });
+      if (entry.value === null) {
+        if (puts.length > 0) {
+          this.#inner.putAll(puts);
+          puts = [];
+        }
+        deletes.push(entry.key);
+      } else {
+        if (deletes.length > 0) {
+          this.#inner.deleteAll(deletes);
+          deletes = [];
+        }
+        puts.push({ key: entry.key, value: entry.value });
+      }
     }
-    // Written first, marked clean after: if the layer below throws, the entries stay dirty.
     if (puts.length > 0) this.#inner.putAll(puts);
     if (deletes.length > 0) this.#inner.deleteAll(deletes);
+    // Marked clean only now: if the layer below throws, the entries stay dirty.
     for (const id of this.#dirty) this.#cache.get(id)!.dirty = false;
     this.#dirty.clear();
   }
