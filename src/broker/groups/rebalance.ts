@@ -106,7 +106,6 @@ export class Rebalancer {
         group.pendingMembers.delete(memberId);
         if (group.is('PreparingRebalance')) this.#tryCompleteJoin(group);
       }, req.sessionTimeoutMs);
-      timer.unref();
       group.pendingMembers.set(memberId, timer);
       return Promise.resolve(joinError(memberId, ErrorCode.MEMBER_ID_REQUIRED));
     }
@@ -267,7 +266,6 @@ export class Rebalancer {
     }
     group.initialDelay = undefined;
     group.joinTimer = setTimeout(() => this.#completeJoin(group), timeout);
-    group.joinTimer.unref();
   }
 
   #scheduleInitialDelay(group: ConsumerGroup, delay: number): void {
@@ -282,7 +280,6 @@ export class Rebalancer {
       group.initialDelay = undefined;
       this.#completeJoin(group);
     }, delay);
-    group.joinTimer.unref();
   }
 
   #tryCompleteJoin(group: ConsumerGroup): void {
@@ -482,7 +479,6 @@ export class Rebalancer {
       () => this.#sessionExpired(group, member),
       member.sessionTimeoutMs,
     );
-    member.sessionTimer.unref();
   }
 
   #sessionExpired(group: ConsumerGroup, member: GroupMember): void {
