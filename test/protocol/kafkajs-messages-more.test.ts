@@ -40,6 +40,16 @@ function kafkajsDecode(
   return require(`kafkajs/src/protocol/requests/${api}/v${version}/response`).decode(payload);
 }
 
+const ACL = {
+  resourceType: 2,
+  resourceName: 'topic-a',
+  resourcePatternType: 3,
+  principal: 'User:alice',
+  host: '*',
+  operation: 3,
+  permissionType: 3,
+};
+
 /** [kafkajs folder, version, API key, kafkajs arguments, checks on our decoded body]. */
 const REQUESTS: [
   string,
@@ -205,6 +215,109 @@ const REQUESTS: [
     (b) => assert.deepEqual(b.topicNames, ['x', 'y']),
   ],
   ['listGroups', 2, API_KEY.ListGroups, {}, () => {}],
+  [
+    'describeConfigs',
+    2,
+    API_KEY.DescribeConfigs,
+    { resources: [{ type: 2, name: 't', configNames: ['retention.ms'] }], includeSynonyms: true },
+    (b) => assert.equal(b.includeSynonyms, true),
+  ],
+  [
+    'alterConfigs',
+    1,
+    API_KEY.AlterConfigs,
+    {
+      resources: [{ type: 2, name: 't', configEntries: [{ name: 'retention.ms', value: '1000' }] }],
+      validateOnly: true,
+    },
+    (b) => assert.equal(b.validateOnly, true),
+  ],
+  [
+    'createPartitions',
+    1,
+    API_KEY.CreatePartitions,
+    {
+      topicPartitions: [{ topic: 't', count: 4, assignments: [[0], [1]] }],
+      timeout: 9,
+      validateOnly: false,
+    },
+    (b) => assert.equal(b.timeoutMs, 9),
+  ],
+  [
+    'deleteRecords',
+    1,
+    API_KEY.DeleteRecords,
+    { topics: [{ topic: 't', partitions: [{ partition: 0, offset: '10' }] }], timeout: 8 },
+    (b) => assert.equal(b.timeoutMs, 8),
+  ],
+  [
+    'addPartitionsToTxn',
+    1,
+    API_KEY.AddPartitionsToTxn,
+    {
+      transactionalId: 'tx',
+      producerId: '5',
+      producerEpoch: 1,
+      topics: [{ topic: 't', partitions: [0, 1] }],
+    },
+    (b) => assert.equal(b.v3AndBelowTransactionalId, 'tx'),
+  ],
+  [
+    'addOffsetsToTxn',
+    1,
+    API_KEY.AddOffsetsToTxn,
+    { transactionalId: 'tx', producerId: '5', producerEpoch: 1, groupId: 'g' },
+    (b) => assert.equal(b.producerId, 5n),
+  ],
+  [
+    'endTxn',
+    1,
+    API_KEY.EndTxn,
+    { transactionalId: 'tx', producerId: '5', producerEpoch: 1, transactionResult: true },
+    (b) => assert.equal(b.committed, true),
+  ],
+  [
+    'saslAuthenticate',
+    1,
+    API_KEY.SaslAuthenticate,
+    // kafkajs's SASL mechanisms hand over the bytes already length-prefixed.
+    { authBytes: Buffer.from('0000000a00757365720070617373', 'hex') },
+    (b) => assert.equal((b.authBytes as Buffer).toString(), '\0user\0pass'),
+  ],
+  [
+    'leaveGroup',
+    3,
+    API_KEY.LeaveGroup,
+    { groupId: 'g', members: [{ memberId: 'm1' }, { memberId: 'm2', groupInstanceId: 'i2' }] },
+    (b) => assert.equal((b.members as unknown[]).length, 2),
+  ],
+  [
+    'describeAcls',
+    1,
+    API_KEY.DescribeAcls,
+    ACL,
+    (b) => assert.equal(b.principalFilter, 'User:alice'),
+  ],
+  ['createAcls', 1, API_KEY.CreateAcls, { creations: [ACL] }, () => {}],
+  ['deleteAcls', 1, API_KEY.DeleteAcls, { filters: [ACL] }, () => {}],
+  // kafkajs writes these two in the flexible encoding (and the header's tagged-field byte).
+  [
+    'listPartitionReassignments',
+    0,
+    API_KEY.ListPartitionReassignments,
+    { topics: [{ topic: 't', partitions: [0, 2] }], timeout: 7 },
+    (b) => assert.equal(b.timeoutMs, 7),
+  ],
+  [
+    'alterPartitionReassignments',
+    0,
+    API_KEY.AlterPartitionReassignments,
+    {
+      topics: [{ topic: 't', partitionAssignment: [{ partition: 0, replicas: [1, 2] }] }],
+      timeout: 6,
+    },
+    (b) => assert.equal(b.timeoutMs, 6),
+  ],
 ];
 
 test('kafkajs requests decode, and re-encode to the very bytes kafkajs wrote', async () => {
