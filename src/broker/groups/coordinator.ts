@@ -254,7 +254,7 @@ export class GroupCoordinator {
       }),
     );
     try {
-      await this.#store.append(req.groupId, records, now);
+      await this.#store.append(req.groupId, records);
     } catch (err) {
       this.#log.error({ err, group: req.groupId }, 'writing offsets to __consumer_offsets failed');
       return codes.map((t) =>

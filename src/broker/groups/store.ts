@@ -29,7 +29,13 @@ export interface ReplayStats {
 
 const READ_CHUNK = 1024 * 1024;
 
+interface QueuedWrite {
+  records: StoreRecord[];
+  waiters: { resolve: (v: unknown) => void; reject: (err: unknown) => void }[];
+}
+
 export class OffsetsTopicStore {
+  readonly #queued = new Map<Log, QueuedWrite>();
   readonly #topics: TopicRegistry;
   readonly #config: BrokerConfig;
   readonly #log: Logger;
@@ -80,14 +86,43 @@ export class OffsetsTopicStore {
   }
 
   /**
-   * Appends `records` (all of one group) as one batch to the group's partition. The append is
-   * ordered with every other append started before it; the promise settles when the log says the
-   * batch is durable per its flush policy.
+   * Appends `records` (all of one group) to the group's partition. Writes that arrive in the same
+   * turn of the event loop (pipelined OffsetCommits, many groups committing at once) are
+   * coalesced per partition into one batch and one append: group commit. Order is kept; the
+   * promise settles when the log says the batch is durable per its flush policy.
    */
-  append(groupId: string, records: readonly StoreRecord[], now = Date.now()): Promise<unknown> {
+  append(groupId: string, records: readonly StoreRecord[]): Promise<unknown> {
     if (records.length === 0) return Promise.resolve();
-    const batch = encodeRecordBatch({ records, timestamp: now });
-    return this.#partitionLog(groupId).append(batch);
+    const log = this.#partitionLog(groupId);
+    let q = this.#queued.get(log);
+    if (!q) {
+      q = { records: [], waiters: [] };
+      this.#queued.set(log, q);
+      setImmediate(() => this.#flush(log));
+    }
+    for (const r of records) q.records.push(r);
+    const queue = q;
+    return new Promise((resolve, reject) => queue.waiters.push({ resolve, reject }));
+  }
+
+  #flush(log: Log): void {
+    const q = this.#queued.get(log);
+    if (!q) return;
+    this.#queued.delete(log);
+    let appended: Promise<unknown>;
+    try {
+      appended = log.append(encodeRecordBatch({ records: q.records, timestamp: Date.now() }));
+    } catch (err) {
+      appended = Promise.reject(err);
+    }
+    appended.then(
+      (r) => {
+        for (const w of q.waiters) w.resolve(r);
+      },
+      (err: unknown) => {
+        for (const w of q.waiters) w.reject(err);
+      },
+    );
   }
 
   /** Reads every partition of the topic in offset order and hands each record to `apply`. */

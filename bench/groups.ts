@@ -1,0 +1,221 @@
+/**
+ * Group coordinator benchmark: `npx tsx bench/groups.ts` (meant to run beside `npm run
+ * bench:broker`). Starts a broker in this process on 127.0.0.1 with a temporary data dir and
+ * drives it over TCP with a bare protocol client:
+ *  - formation: 10 members (one connection each) JoinGroup (with the KIP-394 round trip) and
+ *    SyncGroup into generation 1, the leader assigning;
+ *  - rebalance: all 10 rejoin with their member ids and sync again (the coordinator's share of a
+ *    rebalance; clients add their heartbeat interval to notice it);
+ *  - OffsetCommit v8 requests/s from a group member, pipelined (BENCH_INFLIGHT, default 32),
+ *    1 partition per request and 50 partitions per request; each request is one append to
+ *    __consumer_offsets.
+ * group.initial.rebalance.delay.ms=0 (Kafka's default 3 s would dominate formation). Medians of
+ * 5 rounds. The machine is shared and noisy: compare figures from one run only.
+ */
+import { execSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Broker } from '../src/broker/broker.js';
+import { loadBrokerConfig } from '../src/broker/config.js';
+import type { ApiMessages, Complete } from '../src/protocol/generated/index.js';
+import { encodeRequestFrame, readResponse } from '../src/protocol/messages.js';
+
+const MEMBERS = 10;
+const ROUNDS = 5;
+const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 32);
+const COMMIT_MS = Number(process.env.BENCH_COMMIT_MS ?? 2000);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** A pipelining client: requests are answered in order on one connection. */
+class Client {
+  readonly #socket: Socket;
+  #buf: Buffer = Buffer.alloc(0);
+  readonly #waiting: ((frame: Buffer) => void)[] = [];
+  #id = 0;
+
+  private constructor(socket: Socket) {
+    this.#socket = socket;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+      while (this.#buf.length >= 4) {
+        const size = this.#buf.readInt32BE(0);
+        if (this.#buf.length < 4 + size) break;
+        const frame = this.#buf.subarray(4, 4 + size);
+        this.#buf = this.#buf.subarray(4 + size);
+        this.#waiting.shift()?.(frame);
+      }
+    });
+  }
+
+  static connect(port: number): Promise<Client> {
+    return new Promise((resolve, reject) => {
+      const s = connect(port, '127.0.0.1', () => resolve(new Client(s)));
+      s.once('error', reject);
+    });
+  }
+
+  request<K extends keyof ApiMessages>(
+    apiKey: K,
+    version: number,
+    body: ApiMessages[K]['request'],
+  ): Promise<Complete<ApiMessages[K]['response']>> {
+    const frame = Buffer.from(encodeRequestFrame(apiKey, version, ++this.#id, 'bench', body));
+    return new Promise((resolve) => {
+      this.#waiting.push((f) => resolve(readResponse(f, apiKey, version).body));
+      this.#socket.write(frame);
+    });
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+}
+
+interface MemberState {
+  c: Client;
+  memberId: string;
+  generationId: number;
+}
+
+async function joinGroup(m: MemberState, groupId: string): Promise<string[]> {
+  const body = () => ({
+    groupId,
+    sessionTimeoutMs: 30000,
+    rebalanceTimeoutMs: 30000,
+    memberId: m.memberId,
+    groupInstanceId: null,
+    protocolType: 'consumer',
+    protocols: [{ name: 'range', metadata: Buffer.from('subscription') }],
+  });
+  let r = await m.c.request(11, 7, body());
+  if (r.errorCode === 79) {
+    m.memberId = r.memberId;
+    r = await m.c.request(11, 7, body());
+  }
+  if (r.errorCode !== 0) throw new Error(`JoinGroup error ${r.errorCode}`);
+  m.memberId = r.memberId;
+  m.generationId = r.generationId;
+  return r.members.map((x) => x.memberId);
+}
+
+async function sync(m: MemberState, groupId: string, leaderMembers: string[]): Promise<void> {
+  const r = await m.c.request(14, 5, {
+    groupId,
+    generationId: m.generationId,
+    memberId: m.memberId,
+    groupInstanceId: null,
+    protocolType: 'consumer',
+    protocolName: 'range',
+    assignments: leaderMembers.map((id) => ({ memberId: id, assignment: Buffer.from(id) })),
+  });
+  if (r.errorCode !== 0) throw new Error(`SyncGroup error ${r.errorCode}`);
+}
+
+/** All members join and sync; returns ms. */
+async function rebalance(members: MemberState[], groupId: string): Promise<number> {
+  const t0 = performance.now();
+  const lists = await Promise.all(members.map((m) => joinGroup(m, groupId)));
+  await Promise.all(members.map((m, i) => sync(m, groupId, lists[i])));
+  return performance.now() - t0;
+}
+
+async function commitRate(m: MemberState, groupId: string, partitions: number): Promise<number> {
+  const body = (offset: number) => ({
+    groupId,
+    generationIdOrMemberEpoch: m.generationId,
+    memberId: m.memberId,
+    groupInstanceId: null,
+    topics: [
+      {
+        name: 'bench-topic',
+        partitions: Array.from({ length: partitions }, (_, p) => ({
+          partitionIndex: p,
+          committedOffset: BigInt(offset),
+          committedLeaderEpoch: -1,
+          committedMetadata: '',
+        })),
+      },
+    ],
+  });
+  let sent = 0;
+  let done = 0;
+  const t0 = performance.now();
+  const deadline = t0 + COMMIT_MS;
+  await new Promise<void>((resolve, reject) => {
+    const pump = () => {
+      while (sent - done < INFLIGHT && performance.now() < deadline) {
+        sent++;
+        m.c.request(8, 8, body(sent)).then((r) => {
+          if (r.topics[0].partitions[0].errorCode !== 0) reject(new Error('commit refused'));
+          done++;
+          if (done === sent && performance.now() >= deadline) resolve();
+          else pump();
+        }, reject);
+      }
+    };
+    pump();
+  });
+  return (done / (performance.now() - t0)) * 1000;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'brook-bench-groups-'));
+  const config = loadBrokerConfig({
+    flags: { dataDir: dir, host: '127.0.0.1', port: 0, metricsPort: 0 },
+    sets: ['group.initial.rebalance.delay.ms=0'],
+  });
+  const broker = await Broker.start(config, pino({ level: 'warn' }));
+  const port = broker.addresses.listeners[0].port;
+  const nproc = execSync('nproc').toString().trim();
+  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? '?';
+  console.log(
+    `machine: ${nproc} cores, ${cpu}, Node ${process.version}, load ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+  const clients: Client[] = [];
+  try {
+    const formation: number[] = [];
+    const rejoin: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const groupId = `bench-group-${round}`;
+      const members: MemberState[] = [];
+      for (let i = 0; i < MEMBERS; i++) {
+        const c = await Client.connect(port);
+        clients.push(c);
+        members.push({ c, memberId: '', generationId: -1 });
+      }
+      formation.push(await rebalance(members, groupId));
+      rejoin.push(await rebalance(members, groupId));
+    }
+    console.log(
+      `group of ${MEMBERS}: formation (join+sync, generation 1) median ${median(formation).toFixed(1)} ms`,
+    );
+    console.log(
+      `group of ${MEMBERS}: rebalance (all rejoin + sync) median ${median(rejoin).toFixed(1)} ms`,
+    );
+    const c = await Client.connect(port);
+    clients.push(c);
+    const m: MemberState = { c, memberId: '', generationId: -1 };
+    await rebalance([m], 'bench-commits');
+    for (const partitions of [1, 50]) {
+      const rates: number[] = [];
+      for (let round = 0; round < 3; round++)
+        rates.push(await commitRate(m, 'bench-commits', partitions));
+      const r = median(rates);
+      console.log(
+        `OffsetCommit v8, ${partitions} partition(s)/request, ${INFLIGHT} in flight: ${Math.round(r)} requests/s (${Math.round(r * partitions)} offsets/s)`,
+      );
+    }
+  } finally {
+    for (const c of clients) c.close();
+    await broker.stop('benchmark done');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
