@@ -16,13 +16,8 @@ import {
 } from './group.js';
 import { groupSubscribesTo } from './subscriptions.js';
 import { type JoinRequest, Rebalancer, type SyncRequest } from './rebalance.js';
-import {
-  groupMetadataKey,
-  groupMetadataValue,
-  offsetCommitKey,
-  offsetCommitValue,
-  type OffsetsTopicRecord,
-} from './records.js';
+import { groupMetadataKey, offsetCommitKey, offsetCommitValue } from './records.js';
+import { applyOffsetsRecord, groupMetadataRecord } from './persisted-state.js';
 import { OffsetsTopicStore, type ReplayStats, type StoreRecord } from './store.js';
 
 /** Kafka's offset.metadata.max.bytes default. */
@@ -98,7 +93,7 @@ export class GroupCoordinator {
 
   /** Replays `__consumer_offsets` and starts the offset expiry timer. */
   start(expiryIntervalMs = OFFSETS_RETENTION_CHECK_INTERVAL_MS): ReplayStats {
-    const stats = this.#store.replay((rec) => this.#applyRecord(rec));
+    const stats = this.#store.replay((rec) => applyOffsetsRecord(this.#groups, rec));
     for (const g of this.#groups.values()) this.#rebalancer.startSessions(g);
     this.#expiryTimer = setInterval(() => {
       this.expireOffsets().catch((err: Error) => this.#log.error({ err }, 'offset expiry failed'));
@@ -425,20 +420,11 @@ export class GroupCoordinator {
     let expired = 0;
     for (const group of [...this.#groups.values()]) {
       if (!group.is('Empty') || group.pendingMembers.size > 0) continue;
-      const records: StoreRecord[] = [];
-      const gone: [string, number][] = [];
-      for (const [topic, parts] of group.offsets) {
-        for (const [p, o] of parts) {
-          const base =
-            group.protocolType === null
-              ? o.commitTimestamp
-              : Math.max(group.emptySince, o.commitTimestamp);
-          const due = o.expireTimestamp >= 0 ? now >= o.expireTimestamp : now - base >= retentionMs;
-          if (!due) continue;
-          records.push({ key: offsetCommitKey(group.groupId, topic, p), value: null });
-          gone.push([topic, p]);
-        }
-      }
+      const gone = group.expiredOffsets(now, retentionMs);
+      const records: StoreRecord[] = gone.map(([topic, p]) => ({
+        key: offsetCommitKey(group.groupId, topic, p),
+        value: null,
+      }));
       for (const [t, p] of gone) group.setOffset(t, p, null);
       expired += gone.length;
       if (group.offsetCount === 0) {
@@ -458,69 +444,6 @@ export class GroupCoordinator {
   // ------------------------------------------------------------------ persistence
 
   #storeGroup(group: ConsumerGroup): Promise<unknown> {
-    const value = groupMetadataValue({
-      protocolType: group.protocolType ?? '',
-      generation: group.generationId,
-      protocol: group.protocolName,
-      leader: group.leaderId,
-      currentStateTimestamp: group.currentStateTimestamp,
-      members: [...group.members.values()].map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        rebalanceTimeout: m.rebalanceTimeoutMs,
-        sessionTimeout: m.sessionTimeoutMs,
-        subscription: group.metadataFor(m),
-        assignment: m.assignment,
-      })),
-    });
-    return this.#store.append(group.groupId, [{ key: groupMetadataKey(group.groupId), value }]);
-  }
-
-  #applyRecord(rec: OffsetsTopicRecord): void {
-    if (rec.type === 'offset') {
-      if (rec.value === null) {
-        this.#groups.get(rec.group)?.setOffset(rec.topic, rec.partition, null);
-        return;
-      }
-      this.#getOrCreate(rec.group).setOffset(rec.topic, rec.partition, rec.value);
-      return;
-    }
-    if (rec.type !== 'group') return;
-    if (rec.value === null) {
-      this.#groups.delete(rec.group);
-      return;
-    }
-    const v = rec.value;
-    const group = this.#getOrCreate(rec.group);
-    group.protocolType = v.protocolType === '' ? null : v.protocolType;
-    group.generationId = v.generation;
-    group.protocolName = v.protocol;
-    group.leaderId = v.leader;
-    group.members.clear();
-    group.staticMembers.clear();
-    for (const m of v.members) {
-      group.members.set(m.memberId, {
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        sessionTimeoutMs: m.sessionTimeout,
-        rebalanceTimeoutMs: m.rebalanceTimeout < 0 ? m.sessionTimeout : m.rebalanceTimeout,
-        protocolType: v.protocolType,
-        protocols: [{ name: v.protocol ?? '', metadata: m.subscription }],
-        assignment: m.assignment,
-        awaitingJoin: undefined,
-        awaitingSync: undefined,
-        isNew: false,
-        sessionTimer: undefined,
-      });
-      if (m.groupInstanceId !== null) group.staticMembers.set(m.groupInstanceId, m.memberId);
-    }
-    group.state = group.members.size > 0 ? 'Stable' : 'Empty';
-    const ts = v.currentStateTimestamp >= 0 ? v.currentStateTimestamp : Date.now();
-    group.currentStateTimestamp = ts;
-    group.emptySince = ts;
+    return this.#store.append(group.groupId, [groupMetadataRecord(group)]);
   }
 }

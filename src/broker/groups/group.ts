@@ -191,4 +191,24 @@ export class ConsumerGroup {
     for (const m of this.offsets.values()) n += m.size;
     return n;
   }
+
+  /**
+   * Offsets past their retention as of `now`: counted from when the group became empty (or the
+   * commit, if later), from the commit for a group without a protocol (simple commits); an
+   * explicit expire timestamp (OffsetCommit v2-v4) wins. Only meaningful for Empty groups.
+   */
+  expiredOffsets(now: number, retentionMs: number): [string, number][] {
+    const gone: [string, number][] = [];
+    for (const [topic, parts] of this.offsets) {
+      for (const [p, o] of parts) {
+        const base =
+          this.protocolType === null
+            ? o.commitTimestamp
+            : Math.max(this.emptySince, o.commitTimestamp);
+        const due = o.expireTimestamp >= 0 ? now >= o.expireTimestamp : now - base >= retentionMs;
+        if (due) gone.push([topic, p]);
+      }
+    }
+    return gone;
+  }
 }
