@@ -1,6 +1,6 @@
 /**
- * Group coordinator benchmark: `npx tsx bench/groups.ts` (meant to run beside `npm run
- * bench:broker`). Starts a broker in this process on 127.0.0.1 with a temporary data dir and
+ * Group coordinator benchmark: `npx tsx bench/groups.ts`, or `groupBenchmark(port)` from
+ * `npm run bench:broker`. Starts a broker in this process on 127.0.0.1 with a temporary data dir and
  * drives it over TCP with a bare protocol client:
  *  - formation: 10 members (one connection each) JoinGroup (with the KIP-394 round trip) and
  *    SyncGroup into generation 1, the leader assigning;
@@ -17,6 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { Broker } from '../src/broker/broker.js';
 import { loadBrokerConfig } from '../src/broker/config.js';
@@ -162,27 +163,21 @@ async function commitRate(m: MemberState, groupId: string, partitions: number): 
   return (done / (performance.now() - t0)) * 1000;
 }
 
-async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'brook-bench-groups-'));
-  const config = loadBrokerConfig({
-    flags: { dataDir: dir, host: '127.0.0.1', port: 0, metricsPort: 0 },
-    sets: ['group.initial.rebalance.delay.ms=0'],
-  });
-  const broker = await Broker.start(config, pino({ level: 'warn' }));
-  const port = broker.addresses.listeners[0].port;
-  const nproc = execSync('nproc').toString().trim();
-  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? '?';
-  console.log(
-    `machine: ${nproc} cores, ${cpu}, Node ${process.version}, load ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}`,
-  );
+/**
+ * The group figures against a running broker on 127.0.0.1:`port` (one that was started with
+ * group.initial.rebalance.delay.ms=0), printed one line each; `bench/broker.ts` can call this
+ * with its own broker.
+ */
+export async function groupBenchmark(
+  port: number,
+  print: (line: string) => void = console.log,
+): Promise<void> {
   const clients: Client[] = [];
   try {
     const formation: number[] = [];
     const rejoin: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const groupId = `bench-group-${round}`;
+      const groupId = `bench-group-${round}-${Date.now()}`;
       const members: MemberState[] = [];
       for (let i = 0; i < MEMBERS; i++) {
         const c = await Client.connect(port);
@@ -192,30 +187,50 @@ async function main(): Promise<void> {
       formation.push(await rebalance(members, groupId));
       rejoin.push(await rebalance(members, groupId));
     }
-    console.log(
+    print(
       `group of ${MEMBERS}: formation (join+sync, generation 1) median ${median(formation).toFixed(1)} ms`,
     );
-    console.log(
+    print(
       `group of ${MEMBERS}: rebalance (all rejoin + sync) median ${median(rejoin).toFixed(1)} ms`,
     );
     const c = await Client.connect(port);
     clients.push(c);
     const m: MemberState = { c, memberId: '', generationId: -1 };
-    await rebalance([m], 'bench-commits');
+    const groupId = `bench-commits-${Date.now()}`;
+    await rebalance([m], groupId);
     for (const partitions of [1, 50]) {
       const rates: number[] = [];
-      for (let round = 0; round < 3; round++)
-        rates.push(await commitRate(m, 'bench-commits', partitions));
+      for (let round = 0; round < 3; round++) rates.push(await commitRate(m, groupId, partitions));
       const r = median(rates);
-      console.log(
+      print(
         `OffsetCommit v8, ${partitions} partition(s)/request, ${INFLIGHT} in flight: ${Math.round(r)} requests/s (${Math.round(r * partitions)} offsets/s)`,
       );
     }
   } finally {
     for (const c of clients) c.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'brook-bench-groups-'));
+  const config = loadBrokerConfig({
+    flags: { dataDir: dir, host: '127.0.0.1', port: 0, metricsPort: 0 },
+    sets: ['group.initial.rebalance.delay.ms=0'],
+  });
+  const broker = await Broker.start(config, pino({ level: 'warn' }));
+  const nproc = execSync('nproc').toString().trim();
+  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? '?';
+  console.log(
+    `machine: ${nproc} cores, ${cpu}, Node ${process.version}, load ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+  try {
+    await groupBenchmark(broker.addresses.listeners[0].port);
+  } finally {
     await broker.stop('benchmark done');
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
