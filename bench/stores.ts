@@ -8,7 +8,11 @@
  * store's own cost), batch writes straight into the engine, scans (full and short ranges), and
  * the time to open an engine holding the whole vocabulary. Every figure is the median of ROUNDS
  * rounds, each on a fresh store in a temp dir; the machine is shared, so compare engines within
- * one run only.
+ * one run only. Engines take turns within each round (`--rounds N`, default 3).
+ *
+ * RocksDB (`@nxtedition/rocksdb`) was measured here side by side with LMDB before LMDB was chosen
+ * and RocksDB dropped (this file and `src/streams/stores/rocksdb-engine.ts` at commit dcf8a32);
+ * the figures are in docs/streams-state.md.
  */
 import { execSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,7 +25,6 @@ import { InMemoryEngine } from '../src/streams/stores/in-memory-engine.js';
 import type { BytesStore } from '../src/streams/stores/key-value-store.js';
 import { LmdbEngine } from '../src/streams/stores/lmdb-engine.js';
 import { LoggedStore } from '../src/streams/stores/logged-store.js';
-import { RocksDbEngine } from '../src/streams/stores/rocksdb-engine.js';
 import { SerializedStore } from '../src/streams/stores/serialized-store.js';
 
 const args = process.argv.slice(2);
@@ -31,7 +34,8 @@ const VOCABULARY = 50_000;
 const COMMIT_EVERY = 10_000;
 const CACHE_SIZE = 10_000;
 const BATCH = 1_000;
-const ROUNDS = 3;
+const roundsArg = args.indexOf('--rounds');
+const ROUNDS = roundsArg >= 0 ? Number(args[roundsArg + 1]) : 3;
 
 interface Engine {
   name: string;
@@ -40,7 +44,6 @@ interface Engine {
 
 const engines: Engine[] = [
   { name: 'in-memory', open: async () => new InMemoryEngine() },
-  { name: 'rocksdb', open: (dir) => RocksDbEngine.open(dir) },
   { name: 'lmdb', open: (dir) => LmdbEngine.open(dir) },
 ];
 
@@ -104,22 +107,19 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function rounds(fn: (dir: string) => Promise<number>): Promise<number> {
-  const results: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const dir = mkdtempSync(join(tmpdir(), 'brook-bench-stores-'));
-    try {
-      results.push(await fn(dir));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+/** One round of a part in a fresh temp dir. */
+async function once<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'brook-bench-stores-'));
+  try {
+    return await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return median(results);
 }
 
 /** Word count: messages/s through serde → (cache) → changelog → engine, with commits. */
 async function wordCount(engine: Engine, cached: boolean): Promise<number> {
-  return rounds(async (dir) => {
+  return once(async (dir) => {
     const writer = new CountingWriter();
     const logged = new LoggedStore(await engine.open(dir), writer, { initialOffset: -1 });
     const bytes = cached ? new CachedStore(logged, { cacheSize: CACHE_SIZE }) : logged;
@@ -152,7 +152,7 @@ async function load(store: BytesStore): Promise<void> {
 
 /** Entries/s written by putAll batches of BATCH, then flushed. */
 async function batchWrites(engine: Engine): Promise<number> {
-  return rounds(async (dir) => {
+  return once(async (dir) => {
     const batches: { key: Buffer; value: Buffer }[][] = [];
     for (let i = 0; i < VOCABULARY; i += BATCH) batches.push(vocabularyBatch(i));
     const store = await engine.open(dir);
@@ -167,8 +167,7 @@ async function batchWrites(engine: Engine): Promise<number> {
 
 /** Entries/s of full scans, and short prefix scans/s (two-letter prefixes, ~70 entries each). */
 async function scans(engine: Engine): Promise<[number, number]> {
-  let prefixRate = 0;
-  const full = await rounds(async (dir) => {
+  return once(async (dir) => {
     const store = await engine.open(dir);
     await load(store);
     let start = performance.now();
@@ -186,16 +185,15 @@ async function scans(engine: Engine): Promise<[number, number]> {
         scanned++;
       }
     }
-    prefixRate += scanned / ((performance.now() - start) / 1000) / ROUNDS;
+    const prefixRate = scanned / ((performance.now() - start) / 1000);
     await store.close();
-    return fullRate;
+    return [fullRate, prefixRate] as [number, number];
   });
-  return [full, prefixRate];
 }
 
 /** Milliseconds to open an engine holding the vocabulary and read one key. */
 async function openTime(engine: Engine): Promise<number> {
-  return rounds(async (dir) => {
+  return once(async (dir) => {
     const first = await engine.open(dir);
     await load(first);
     await first.close();
@@ -220,13 +218,30 @@ console.log(
   '| engine | word count, no cache (msg/s) | word count, cache (msg/s) | putAll (entries/s) | full scan (entries/s) | prefix scans (/s) | open 50k keys (ms) |',
 );
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+// Engines take turns within each round, so a burst of load from other processes on this shared
+// machine falls on all of them rather than on one.
+const columns = ['plain', 'cached', 'batch', 'full', 'prefix', 'open'] as const;
+const samples = new Map(engines.map((e) => [e.name, columns.map(() => [] as number[])]));
+for (let round = 0; round < ROUNDS; round++) {
+  for (const engine of engines) {
+    const row = samples.get(engine.name)!;
+    row[0]!.push(await wordCount(engine, false));
+    row[1]!.push(await wordCount(engine, true));
+    row[2]!.push(await batchWrites(engine));
+    const [full, prefix] = await scans(engine);
+    row[3]!.push(full);
+    row[4]!.push(prefix);
+    row[5]!.push(engine.name === 'in-memory' ? Number.NaN : await openTime(engine));
+  }
+}
 for (const engine of engines) {
-  const plain = await wordCount(engine, false);
-  const cached = await wordCount(engine, true);
-  const batch = await batchWrites(engine);
-  const [full, prefix] = await scans(engine);
-  const open = engine.name === 'in-memory' ? Number.NaN : await openTime(engine);
+  const [plain, cached, batch, full, prefix, open] = samples.get(engine.name)!.map(median);
   console.log(
-    `| ${engine.name} | ${fmt(plain)} | ${fmt(cached)} | ${fmt(batch)} | ${fmt(full)} | ${fmt(prefix)} | ${Number.isNaN(open) ? '-' : open.toFixed(1)} |`,
+    `| ${engine.name} | ${fmt(plain!)} | ${fmt(cached!)} | ${fmt(batch!)} | ${fmt(full!)} | ${fmt(prefix!)} | ${Number.isNaN(open!) ? '-' : open!.toFixed(1)} |`,
   );
 }
+console.log(
+  `load average after: ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);

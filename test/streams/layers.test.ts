@@ -10,7 +10,6 @@ import type { BytesStore } from '../../src/streams/stores/key-value-store.js';
 import { LmdbEngine } from '../../src/streams/stores/lmdb-engine.js';
 import { LoggedStore } from '../../src/streams/stores/logged-store.js';
 import { OFFSET_FILE, OffsetFile } from '../../src/streams/stores/offset-file.js';
-import { RocksDbEngine } from '../../src/streams/stores/rocksdb-engine.js';
 import { SerializedStore } from '../../src/streams/stores/serialized-store.js';
 import { dump, MemoryChangelog, tempDir } from './helpers.js';
 
@@ -157,7 +156,6 @@ describe('LoggedStore and the OFFSET file', () => {
 
 describe('persistent engines', () => {
   const engines: [string, (dir: string) => Promise<BytesStore>][] = [
-    ['RocksDbEngine', (dir) => RocksDbEngine.open(dir)],
     ['LmdbEngine', (dir) => LmdbEngine.open(dir)],
   ];
   for (const [name, open] of engines) {
