@@ -13,7 +13,7 @@
  * delete horizon (now + delete.retention.ms, in the batch header); a later clean after that
  * horizon drops it. Transactions: control batches are always kept; records of a transaction only
  * shadow older records once its commit marker is seen, so aborted or open transactions never
- * hide committed data; a batch of an idempotent producer that becomes empty is kept empty when it
+ * hide committed data, and records of aborted transactions are removed; a batch of an idempotent producer that becomes empty is kept empty when it
  * is that producer's last batch in the cleaned range (producer state needs it).
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -60,6 +60,18 @@ export interface CleanableSection {
 }
 
 const INT32_MAX = 0x7fffffff;
+
+/** What the first pass of a clean learns from the dirty section. */
+interface OffsetMap {
+  /** key (latin1 of its bytes) → offset of its last committed record. */
+  latest: Map<string, number>;
+  /** producerId → base offset of its last batch in the cleaned range. */
+  lastBatchOfProducer: Map<number, number>;
+  /** Base offsets of transactional batches whose transaction was aborted. */
+  abortedBatches: Set<number>;
+  /** End (exclusive) of the section this pass covers. */
+  end: number;
+}
 
 export class Cleaner {
   private readonly now: () => number;
@@ -129,13 +141,9 @@ export class Cleaner {
       (s, i, all) => i < all.length - 1 && s.baseOffset < section.end,
     );
     if (cleanable.length === 0) return stats;
-    const { map, lastBatchOfProducer, end } = await this.buildOffsetMap(
-      log,
-      cleanable,
-      section.firstDirty,
-      section.end,
-    );
+    const offsetMap = await this.buildOffsetMap(log, cleanable, section.firstDirty, section.end);
     // A full map ends this pass early; the next pass continues from `end`.
+    const end = offsetMap.end;
     cleanable = cleanable.filter((s) => s.baseOffset < end);
     stats.cleanedUpTo = end;
     await yieldToEventLoop();
@@ -143,7 +151,7 @@ export class Cleaner {
     for (const group of this.groups(log, cleanable)) {
       // Retention, truncation or DeleteRecords may have changed the log while we yielded.
       if (!this.stillInLog(log, group)) continue;
-      await this.cleanGroup(log, group, map, lastBatchOfProducer, now, deleteRetentionMs, stats);
+      await this.cleanGroup(log, group, offsetMap, now, deleteRetentionMs, stats);
       await yieldToEventLoop();
     }
     stats.segmentsAfter = log.segments.length;
@@ -207,11 +215,14 @@ export class Cleaner {
     cleanable: readonly LogSegment[],
     firstDirty: number,
     sectionEnd: number,
-  ): Promise<{ map: Map<string, number>; lastBatchOfProducer: Map<number, number>; end: number }> {
+  ): Promise<OffsetMap> {
     const map = new Map<string, number>();
     const lastBatchOfProducer = new Map<number, number>();
     // Records of open transactions, applied to the map when their commit marker is seen.
     const pending = new Map<number, [string, number][]>();
+    // Base offsets of each producer's open transactional batches, and those found aborted.
+    const pendingBatches = new Map<number, number[]>();
+    const abortedBatches = new Set<number>();
     let end = sectionEnd;
     for (let i = 0; i < cleanable.length; i++) {
       const seg = cleanable[i];
@@ -229,11 +240,15 @@ export class Cleaner {
         if (batch.lastOffset < firstDirty) continue;
         if (batch.isControl) {
           const txn = pending.get(pid);
+          const txnBatches = pendingBatches.get(pid);
           pending.delete(pid);
+          pendingBatches.delete(pid);
           for (const rec of batch) {
             const marker = parseControlRecord(rec.key, rec.value);
             if (marker.type === ControlRecordType.Commit && txn)
               for (const [k, o] of txn) map.set(k, o);
+            if (marker.type === ControlRecordType.Abort && txnBatches)
+              for (const b of txnBatches) abortedBatches.add(b);
           }
           continue;
         }
@@ -241,6 +256,9 @@ export class Cleaner {
         if (batch.isTransactional) {
           txn = pending.get(pid);
           if (!txn) pending.set(pid, (txn = []));
+          let bases = pendingBatches.get(pid);
+          if (!bases) pendingBatches.set(pid, (bases = []));
+          bases.push(batch.baseOffset);
         }
         for (const rec of batch) {
           if (rec.key === null || rec.offset < firstDirty) continue;
@@ -250,7 +268,7 @@ export class Cleaner {
         }
       }
     }
-    return { map, lastBatchOfProducer, end };
+    return { latest: map, lastBatchOfProducer, abortedBatches, end };
   }
 
   /** Consecutive segments whose data fits one segment (size and 32-bit relative offsets). */
@@ -285,8 +303,7 @@ export class Cleaner {
   private async cleanGroup(
     log: Log,
     group: readonly LogSegment[],
-    map: Map<string, number>,
-    lastBatchOfProducer: Map<number, number>,
+    offsetMap: OffsetMap,
     now: number,
     deleteRetentionMs: number,
     stats: CleanerStats,
@@ -307,14 +324,7 @@ export class Cleaner {
       for (const seg of group) {
         for (const batch of this.batches(log, seg)) {
           await this.pace(batch.sizeInBytes);
-          const out = this.filterBatch(
-            batch,
-            map,
-            lastBatchOfProducer,
-            now,
-            deleteRetentionMs,
-            stats,
-          );
+          const out = this.filterBatch(batch, offsetMap, now, deleteRetentionMs, stats);
           if (out) write(out);
         }
       }
@@ -350,20 +360,23 @@ export class Cleaner {
    */
   private filterBatch(
     batch: RecordBatch,
-    map: Map<string, number>,
-    lastBatchOfProducer: Map<number, number>,
+    offsetMap: OffsetMap,
     now: number,
     deleteRetentionMs: number,
     stats: CleanerStats,
   ): Buffer | undefined {
     if (batch.isControl) return batch.buffer;
+    const map = offsetMap.latest;
+    // Records of an aborted transaction are never read by read_committed consumers: drop them
+    // (the abort marker stays, so read_uncommitted consumers see a consistent log).
+    const aborted = batch.isTransactional && offsetMap.abortedBatches.has(batch.baseOffset);
     const horizonPassed = batch.hasDeleteHorizon && now >= batch.deleteHorizonMs;
     const kept: RecordInput[] = [];
     let removed = 0;
     let hasTombstone = false;
     for (const rec of batch) {
-      let keep = true;
-      if (rec.key !== null) {
+      let keep = !aborted;
+      if (keep && rec.key !== null) {
         const latest = map.get(rec.key.toString('latin1'));
         if (latest !== undefined && rec.offset < latest) keep = false;
         else if (rec.value === null) {
@@ -387,7 +400,8 @@ export class Cleaner {
     const needsHorizon = hasTombstone && !batch.hasDeleteHorizon;
     if (removed === 0 && !needsHorizon) return batch.buffer;
     const keepEmpty =
-      batch.producerId >= 0 && lastBatchOfProducer.get(batch.producerId) === batch.baseOffset;
+      batch.producerId >= 0 &&
+      offsetMap.lastBatchOfProducer.get(batch.producerId) === batch.baseOffset;
     if (kept.length === 0 && !keepEmpty) return undefined;
     const horizon = batch.hasDeleteHorizon
       ? batch.deleteHorizonMs

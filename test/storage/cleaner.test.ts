@@ -114,7 +114,7 @@ test('compaction with many keys and tombstones equals the model (property-based)
   );
 });
 
-test('compaction keeps control batches and never lets aborted records shadow committed ones', async (t) => {
+test('compaction keeps control batches, removes aborted records and never lets them shadow committed ones', async (t) => {
   const log = openLog(tempDir(t), { 'segment.bytes': 300, 'cleanup.policy': 'compact' });
   const pid = 77;
   await log.append(
@@ -162,6 +162,7 @@ test('compaction keeps control batches and never lets aborted records shadow com
     values.includes('committed-1'),
     'committed record kept: the aborted one does not shadow it',
   );
+  assert.ok(!values.includes('aborted'), 'records of an aborted transaction are removed');
   assert.ok(!values.includes('plain-1'));
   assert.ok(values.includes('plain-2'));
   // Both markers are still there (control records have a 4-byte key and a value).
