@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { StoreClosedError, StoreEngineError } from '../../src/streams/errors.js';
 import { longSerde, stringSerde } from '../../src/streams/serdes/index.js';
 import { CachedStore } from '../../src/streams/stores/cached-store.js';
@@ -192,6 +193,67 @@ describe('persistent engines', () => {
       assert.throws(() => engine.put(Buffer.alloc(5000, 1), b('v')), StoreEngineError);
       assert.throws(() => engine.get(Buffer.alloc(5000, 1)), StoreEngineError);
       await engine.close();
+    } finally {
+      dir.remove();
+    }
+  });
+});
+
+describe('SerializedStore', () => {
+  test('typed word counts over the whole stack match a Map model, scans in key order', async () => {
+    const dir = tempDir();
+    let run = 0;
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(fc.string({ maxLength: 3 }), fc.boolean()), { maxLength: 100 }),
+          async (messages) => {
+            const changelog = new MemoryChangelog();
+            const logged = new LoggedStore(
+              await LmdbEngine.open(join(dir.path, `${run++}`)),
+              changelog,
+              {
+                initialOffset: -1,
+              },
+            );
+            const store = new SerializedStore(
+              new CachedStore(logged, { cacheSize: 4 }),
+              stringSerde,
+              longSerde,
+            );
+            const model = new Map<string, number>();
+            for (const [word, remove] of messages) {
+              if (remove) {
+                store.delete(word);
+                model.delete(word);
+              } else {
+                store.put(word, (store.get(word) ?? 0) + 1);
+                model.set(word, (model.get(word) ?? 0) + 1);
+              }
+            }
+            const sorted = [...model].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+            assert.deepEqual(
+              [...store.all()].map(({ key, value }) => [key, value]),
+              sorted,
+            );
+            assert.deepEqual(
+              [...store.range('b', 'd')].map(({ key }) => key),
+              sorted.map(([k]) => k).filter((k) => k >= 'b' && k < 'd'),
+            );
+            assert.deepEqual(
+              [...store.prefix('a')].map(({ key }) => key),
+              sorted.map(([k]) => k).filter((k) => k.startsWith('a')),
+            );
+            const some = [...model.keys()].slice(0, 3).concat(['not a word']);
+            assert.deepEqual(
+              store.getAll(some),
+              new Map(some.filter((k) => model.has(k)).map((k) => [k, model.get(k)!])),
+            );
+            await store.close();
+          },
+        ),
+        { numRuns: 40 },
+      );
     } finally {
       dir.remove();
     }
