@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { BROOK_VERSION } from '../version.js';
 import { consumeCommand } from './consume.js';
 import { groupsCommand } from './groups.js';
+import { jobCommand } from './job.js';
 import { produceCommand } from './produce.js';
 import { startCommand } from './start.js';
 import { topicsCommand } from './topics.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   program.addCommand(produceCommand());
   program.addCommand(consumeCommand());
   program.addCommand(groupsCommand());
+  program.addCommand(jobCommand());
   return program;
 }
 

@@ -40,3 +40,26 @@ export { restoreStore } from './stores/restore.js';
 export { SerializedStore } from './stores/serialized-store.js';
 export { storeDirectory, taskFolderName, validateStoreNames } from './stores/state-dir.js';
 export * from './types.js';
+// The job model and the container runtime (`brook job run`).
+export {
+  type AnyJob,
+  defineJob,
+  type Envelope,
+  type IncomingEnvelope,
+  type InputSpec,
+  type Inputs,
+  type JobDefinition,
+  type MessageCollector,
+  type OutgoingMessage,
+  type OutputSpec,
+  type Outputs,
+  type StoreSpec,
+  type Stores,
+  type StreamTask,
+  type TaskContext,
+  type TaskCoordinator,
+  type TaskMetrics,
+} from './job.js';
+export { Container, type ContainerOptions } from './runtime/container.js';
+export { JobLoadError, loadJob } from './runtime/load-job.js';
+export { TASK_ASSIGNOR_NAME, taskAssignor } from './runtime/task-assignor.js';

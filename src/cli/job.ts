@@ -1,0 +1,84 @@
+/**
+ * `brook job run path/to/job.ts`: starts one container of a stream job. Containers of the same
+ * job, on this machine or others, share its tasks through the consumer group named after the job.
+ */
+import { Command } from 'commander';
+import { pino } from 'pino';
+import { Container } from '../streams/runtime/container.js';
+import { loadJob } from '../streams/runtime/load-job.js';
+import { DEFAULT_STATE_DIR } from '../streams/types.js';
+import { collect, parseCount, parsePairs, UsageError } from './client-common.js';
+
+interface JobRunOptions {
+  bootstrapServer: string;
+  jobId?: string;
+  stateDir: string;
+  reset?: string;
+  config?: string[];
+  metricsPort?: string;
+  logLevel: string;
+}
+
+async function runJob(file: string, o: JobRunOptions): Promise<void> {
+  let container: Container;
+  try {
+    const config = parsePairs(o.config, '--config');
+    if (o.reset !== undefined) {
+      if (o.reset !== 'earliest' && o.reset !== 'latest') {
+        throw new UsageError(`--reset must be earliest or latest, not "${o.reset}"`);
+      }
+      config['auto.offset.reset'] = o.reset;
+    }
+    const job = await loadJob(file);
+    const jobId = o.jobId ?? job.id;
+    container = new Container(job, {
+      bootstrapServers: o.bootstrapServer,
+      jobId,
+      stateDir: o.stateDir,
+      config,
+      metricsPort: parseCount(o.metricsPort, '--metrics-port'),
+      logger: pino({ level: o.logLevel, base: { job: jobId, pid: process.pid } }),
+    });
+  } catch (error) {
+    process.stderr.write(`brook job run: ${(error as Error).message}\n`);
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+    return;
+  }
+  const stop = (): void => container.shutdown();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  try {
+    await container.run();
+  } catch (error) {
+    process.stderr.write(`brook job run: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+  }
+}
+
+/** The `job` command and its sub-commands. */
+export function jobCommand(): Command {
+  const job = new Command('job').description('run stream processing jobs');
+  job
+    .command('run')
+    .description('start one container of a job (a module whose default export is defineJob({...}))')
+    .argument('<file>', 'the job module (.ts or .js)')
+    .option(
+      '--bootstrap-server <host:port>',
+      'broker(s) to connect to, comma-separated',
+      process.env.BROOK_BOOTSTRAP_SERVER ?? 'localhost:9092',
+    )
+    .option('--job-id <id>', "overrides the job's id (its consumer group and changelog prefix)")
+    .option('--state-dir <dir>', 'where stores keep their files', DEFAULT_STATE_DIR)
+    .option(
+      '--reset <earliest|latest>',
+      'where tasks without a checkpoint start (default earliest)',
+    )
+    .option('--config <key=value>', 'job config, e.g. task.commit.ms=1000 (repeatable)', collect)
+    .option('--metrics-port <n>', 'serve Prometheus metrics on 127.0.0.1:<n>/metrics (0: any port)')
+    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+    .action(runJob);
+  return job;
+}

@@ -1,0 +1,131 @@
+/*
+ * The stores' changelog boundary (src/streams/stores/changelog.ts) implemented with the client:
+ * a writer over the container's shared producer and a reader over a manually assigned consumer.
+ */
+import {
+  type Admin,
+  type ClientOptions,
+  Consumer,
+  type Producer,
+  type ProducerRecord,
+  type RecordMetadata,
+} from '../../client/index.js';
+import type {
+  ChangelogOffset,
+  ChangelogReader,
+  ChangelogRecord,
+  ChangelogWriter,
+} from '../stores/changelog.js';
+
+/** Records per produce call: large enough to batch well, small enough to bound buffering. */
+const SEND_CHUNK = 2048;
+
+/**
+ * Appends to one changelog partition through the shared producer. Appends are gathered into
+ * chunks, and the chunks are sent in order (the producer is idempotent, so order survives
+ * retries); `flush` resolves with the offset of the last acknowledged record.
+ */
+export class ProducerChangelogWriter implements ChangelogWriter {
+  readonly #producer: Producer;
+  readonly #topic: string;
+  readonly #partition: number;
+  #chunk: ProducerRecord[] = [];
+  #inFlight: Promise<RecordMetadata[]>[] = [];
+  #lastOffset: ChangelogOffset | null = null;
+  /** The first send failure; every later flush reports it (the changelog has a gap). */
+  #failure: Error | undefined;
+
+  constructor(producer: Producer, topic: string, partition: number) {
+    this.#producer = producer;
+    this.#topic = topic;
+    this.#partition = partition;
+  }
+
+  append(key: Buffer, value: Buffer | null): void {
+    // The store layers may keep these buffers, so copy nothing: the producer encodes them on send.
+    this.#chunk.push({ key, value, partition: this.#partition });
+    if (this.#chunk.length >= SEND_CHUNK) this.#send();
+  }
+
+  async flush(): Promise<ChangelogOffset | null> {
+    this.#send();
+    const pending = this.#inFlight;
+    this.#inFlight = [];
+    for (const p of pending) {
+      try {
+        const metas = await p;
+        const last = metas[metas.length - 1];
+        if (last !== undefined && last.offset >= 0) this.#lastOffset = last.offset;
+      } catch (error) {
+        this.#failure ??= error instanceof Error ? error : new Error(String(error));
+      }
+    }
+    if (this.#failure !== undefined) throw this.#failure;
+    return this.#lastOffset;
+  }
+
+  #send(): void {
+    if (this.#chunk.length === 0) return;
+    const records = this.#chunk;
+    this.#chunk = [];
+    const sent = this.#producer.send(this.#topic, records);
+    // Observed here so an unawaited failure is never an unhandled rejection; flush reports it.
+    sent.catch(() => {});
+    this.#inFlight.push(sent);
+  }
+}
+
+/** Reads one changelog partition with a consumer of its own (no group). */
+export class ConsumerChangelogReader implements ChangelogReader {
+  readonly #client: ClientOptions;
+  readonly #admin: Admin;
+  readonly #topic: string;
+  readonly #partition: number;
+
+  constructor(client: ClientOptions, admin: Admin, topic: string, partition: number) {
+    this.#client = client;
+    this.#admin = admin;
+    this.#topic = topic;
+    this.#partition = partition;
+  }
+
+  async endOffset(): Promise<number> {
+    const tp = { topic: this.#topic, partition: this.#partition };
+    const found = await this.#admin.listOffsets([tp], -1);
+    return found.values().next().value ?? 0;
+  }
+
+  async *readFrom(from: number): AsyncIterable<ChangelogRecord> {
+    const end = await this.endOffset();
+    if (from >= end) return;
+    const tp = { topic: this.#topic, partition: this.#partition };
+    const consumer = new Consumer({ ...this.#client, fetchMaxWaitMs: 100 });
+    try {
+      consumer.assign([tp]);
+      consumer.seek(tp, Math.max(0, from));
+      let position = from;
+      while (position < end) {
+        const batch = await consumer.poll(1000);
+        if (batch === undefined) {
+          // Empty fetches (offsets compacted away) move the position without a batch.
+          position = consumer.position(tp) ?? position;
+          continue;
+        }
+        for (const record of batch) {
+          if (record.offset < from) continue;
+          if (record.offset >= end) break;
+          // The batch's buffers are views into a fetch response that the consumer may reuse:
+          // copy what the store keeps.
+          yield {
+            offset: record.offset,
+            key: Buffer.from(record.key ?? Buffer.alloc(0)),
+            value: record.value === null ? null : Buffer.from(record.value),
+          };
+        }
+        position = batch.nextOffset;
+      }
+    } finally {
+      await consumer.close();
+    }
+  }
+}

@@ -1,0 +1,481 @@
+/*
+ * A container: one process running some of a job's tasks. It joins the consumer group named
+ * after the job (the task assignor deals whole tasks to containers), restores each assigned
+ * task's stores to its checkpoint, runs the tasks, and commits checkpoints: every store flushed
+ * and its changelog acknowledged, every output acknowledged, then the input offsets committed
+ * with the changelog offsets in their metadata, in one OffsetCommit.
+ */
+import type { Server } from 'node:http';
+import { pino, type Logger } from 'pino';
+import {
+  Admin,
+  type ClientOptions,
+  Consumer,
+  type ConsumerBatch,
+  KafkaError,
+  Producer,
+  type TopicPartition,
+  type TopicPartitionOffset,
+} from '../../client/index.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { AnyJob, Inputs, MessageCollector, Outputs, TaskCoordinator } from '../job.js';
+import { CHANGELOG_TOPIC_CONFIGS, changelogTopic } from '../stores/changelog.js';
+import { validateStoreNames } from '../stores/state-dir.js';
+import { DEFAULT_STATE_DIR } from '../types.js';
+import { decodeCheckpointMetadata, encodeCheckpointMetadata } from './checkpoint.js';
+import { type RuntimeConfig, resolveRuntimeConfig } from './config.js';
+import { ContainerMetrics, startMetricsServer } from './metrics.js';
+import { OutputBuffer } from './output-buffer.js';
+import { taskAssignor } from './task-assignor.js';
+import { TaskInstance } from './task-instance.js';
+
+/** How a container is started (what `brook job run` passes). */
+export interface ContainerOptions {
+  readonly bootstrapServers: string;
+  /** Overrides the job's id (the group and changelog names). */
+  readonly jobId?: string;
+  /** Default `./brook-state`. */
+  readonly stateDir?: string;
+  /** Config keys on top of the job's own. */
+  readonly config?: Readonly<Record<string, string>>;
+  /** Port of the Prometheus /metrics endpoint: undefined for none, 0 for any free port. */
+  readonly metricsPort?: number;
+  readonly logger?: Logger;
+}
+
+/** Batches a task may have waiting behind an asynchronous `process` before polling pauses. */
+const MAX_QUEUED_BATCHES = 4;
+
+/** Runs a job's tasks in this process. */
+export class Container {
+  readonly job: AnyJob;
+  readonly jobId: string;
+  readonly logger: Logger;
+  readonly metrics: ContainerMetrics;
+  readonly #options: ContainerOptions;
+  readonly #jobConfig: Readonly<Record<string, string>>;
+  readonly #runtime: RuntimeConfig;
+  readonly #client: ClientOptions;
+  readonly #tasks = new Map<number, TaskInstance>();
+  /** Tasks restoring, by partition number. */
+  readonly #starting = new Map<number, Promise<void>>();
+  readonly #ready = new Set<TaskInstance>();
+  readonly #inputByTopic = new Map<string, string>();
+  #admin: Admin | undefined;
+  #producer: Producer | undefined;
+  #consumer: Consumer | undefined;
+  #outputs: OutputBuffer | undefined;
+  #metricsServer: Server | undefined;
+  #metricsPort: number | undefined;
+  #stopping = false;
+  #commitRequested = false;
+  #failure: Error | undefined;
+  /** Serializes commits and rebalance callbacks. */
+  #lock: Promise<void> = Promise.resolve();
+
+  constructor(job: AnyJob, options: ContainerOptions) {
+    this.job = job;
+    this.#options = options;
+    this.jobId = options.jobId ?? job.id;
+    this.#jobConfig = { ...(job.config ?? {}), ...(options.config ?? {}) };
+    this.#runtime = resolveRuntimeConfig(this.#jobConfig);
+    this.#client = {
+      bootstrapServers: options.bootstrapServers,
+      clientId: `${this.jobId}-container`,
+    };
+    this.logger = options.logger ?? pino({ base: { job: this.jobId } });
+    this.metrics = new ContainerMetrics(this.jobId);
+    for (const store of Object.keys(job.stores)) validateStoreNames(this.jobId, store);
+    for (const [name, spec] of Object.entries(job.inputs as Inputs)) {
+      if (this.#inputByTopic.has(spec.topic)) {
+        throw new TypeError(
+          `inputs ${this.#inputByTopic.get(spec.topic)} and ${name} read the same topic ${spec.topic}`,
+        );
+      }
+      this.#inputByTopic.set(spec.topic, name);
+    }
+    if (this.#inputByTopic.size === 0) throw new TypeError(`job ${this.jobId} declares no inputs`);
+  }
+
+  /** The bound port of /metrics, once running (undefined when off). */
+  get metricsPort(): number | undefined {
+    return this.#metricsPort;
+  }
+
+  /** Asks the container to commit, close its tasks and leave the group. */
+  shutdown(): void {
+    this.#stopping = true;
+  }
+
+  /** Runs until `shutdown()` (or a task's `coordinator.shutdown()`); rejects on failure. */
+  async run(): Promise<void> {
+    const { logger } = this;
+    try {
+      await this.#setUp();
+      logger.info(
+        { event: 'container-started', metricsPort: this.#metricsPort },
+        `job ${this.jobId}: container started`,
+      );
+      await this.#loop();
+      await this.#lockWith(() => this.#commitAll());
+      await this.#closeTasks();
+      logger.info({ event: 'container-stopped' }, `job ${this.jobId}: container stopped`);
+    } catch (error) {
+      logger.error(
+        { event: 'container-failed', err: error },
+        `job ${this.jobId} failed: ${(error as Error).message}`,
+      );
+      for (const task of this.#tasks.values()) await task.abandon().catch(() => {});
+      this.#tasks.clear();
+      throw error;
+    } finally {
+      await this.#consumer?.close().catch(() => {});
+      await this.#producer?.close().catch(() => {});
+      await this.#admin?.close().catch(() => {});
+      if (this.#metricsServer !== undefined) {
+        await new Promise<void>((resolve) => this.#metricsServer!.close(() => resolve()));
+      }
+    }
+  }
+
+  async #setUp(): Promise<void> {
+    const job = this.job;
+    const admin = new Admin(this.#client);
+    this.#admin = admin;
+    if (this.#options.metricsPort !== undefined) {
+      const m = await startMetricsServer(this.metrics.registry, this.#options.metricsPort);
+      this.#metricsServer = m.server;
+      this.#metricsPort = m.port;
+    }
+    const inputs = await admin.describeTopics([...this.#inputByTopic.keys()]);
+    const tasks = Math.max(...inputs.map((t) => t.partitions.length));
+    await this.#createChangelogs(admin, tasks);
+
+    const producer = new Producer({
+      ...this.#client,
+      acks: 'all',
+      lingerMs: this.#runtime.lingerMs,
+      batchSize: this.#runtime.batchSize,
+    });
+    this.#producer = producer;
+    await producer.connect();
+    // Topic metadata up front, so that sends enqueue at once and keep their order.
+    const outputTopics = Object.values(job.outputs as Outputs).map((o) => o.topic);
+    for (const topic of [...outputTopics, ...this.#changelogTopics()]) {
+      await producer.cluster.waitForTopic(topic, 30_000);
+    }
+    this.#outputs = new OutputBuffer(producer, (error) => this.#fail(error));
+
+    const consumer = new Consumer({
+      ...this.#client,
+      groupId: this.jobId,
+      enableAutoCommit: false,
+      autoOffsetReset: this.#runtime.reset,
+      partitionAssignors: [taskAssignor],
+      sessionTimeoutMs: this.#runtime.sessionTimeoutMs,
+      heartbeatIntervalMs: this.#runtime.heartbeatIntervalMs,
+      rebalanceListener: {
+        onAssigned: (tps) => this.#lockWith(() => this.#onAssigned(tps)),
+        onRevoked: (tps) => this.#lockWith(() => this.#onRevoked(tps, true)),
+        onLost: (tps) => this.#lockWith(() => this.#onRevoked(tps, false)),
+      },
+    });
+    this.#consumer = consumer;
+    consumer.subscribe([...this.#inputByTopic.keys()]);
+  }
+
+  #changelogTopics(): string[] {
+    return Object.entries(this.job.stores)
+      .filter(([, spec]) => (spec as { changelog?: boolean }).changelog !== false)
+      .map(([name]) => changelogTopic(this.jobId, name));
+  }
+
+  /** Creates missing changelog topics (compacted, one partition per task). */
+  async #createChangelogs(admin: Admin, tasks: number): Promise<void> {
+    for (const topic of this.#changelogTopics()) {
+      try {
+        await admin.createTopics([
+          { topic, numPartitions: tasks, configs: { ...CHANGELOG_TOPIC_CONFIGS } },
+        ]);
+        this.logger.info(
+          { event: 'changelog-created', topic, partitions: tasks },
+          `created changelog ${topic}`,
+        );
+      } catch (error) {
+        if (!(error instanceof KafkaError && error.code === ErrorCode.TOPIC_ALREADY_EXISTS))
+          throw error;
+        const [info] = await admin.describeTopics([topic]);
+        if (info !== undefined && info.partitions.length < tasks) {
+          throw new TypeError(
+            `changelog ${topic} has ${info.partitions.length} partitions but the job has ${tasks} tasks; add partitions to it`,
+          );
+        }
+      }
+    }
+  }
+
+  #collector(): MessageCollector<Outputs> {
+    const outputs = this.job.outputs as Outputs;
+    const buffer = this.#outputs!;
+    return {
+      send: (stream, message) => {
+        const spec = outputs[stream];
+        if (spec === undefined)
+          throw new TypeError(`job ${this.jobId} declares no output "${stream}"`);
+        const key = message.key;
+        buffer.add(spec.topic, {
+          key: key === null || key === undefined ? null : spec.keySerde.serialize(key),
+          value: message.value === null ? null : spec.valueSerde.serialize(message.value),
+          partition: message.partition,
+          timestamp: message.timestamp,
+          headers: message.headers,
+        });
+      },
+    };
+  }
+
+  #coordinator(): TaskCoordinator {
+    return {
+      commit: () => {
+        this.#commitRequested = true;
+      },
+      shutdown: () => {
+        this.#stopping = true;
+      },
+    };
+  }
+
+  async #loop(): Promise<void> {
+    const consumer = this.#consumer!;
+    const outputs = this.#outputs!;
+    const { commitMs, windowMs } = this.#runtime;
+    let nextCommit = Date.now() + commitMs;
+    let nextWindow = windowMs > 0 ? Date.now() + windowMs : Number.POSITIVE_INFINITY;
+    while (!this.#stopping) {
+      if (this.#failure !== undefined) throw this.#failure;
+      const wait = Math.max(0, Math.min(100, nextCommit - Date.now(), nextWindow - Date.now()));
+      const batch = await consumer.poll(wait);
+      if (batch !== undefined) this.#dispatch(batch);
+      outputs.send();
+      for (const task of this.#ready) {
+        if (task.queued >= MAX_QUEUED_BATCHES && task.pending !== undefined) await task.pending;
+      }
+      const now = Date.now();
+      if (this.#commitRequested || now >= nextCommit) {
+        this.#commitRequested = false;
+        await this.#lockWith(() => this.#commitAll());
+        nextCommit = Date.now() + commitMs;
+      }
+      if (now >= nextWindow) {
+        await this.#windowAll();
+        nextWindow = Date.now() + windowMs;
+      }
+    }
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  #dispatch(batch: ConsumerBatch): void {
+    const task = this.#tasks.get(batch.partition);
+    if (task === undefined || !this.#ready.has(task)) return;
+    const labels = { job: this.jobId, task: task.name };
+    const iterator = batch[Symbol.iterator]();
+    const before = task.processed;
+    if (task.pending === undefined) {
+      const result = task.processRecords(iterator);
+      if (result !== undefined) this.#track(task, result);
+    } else {
+      task.queued++;
+      this.#track(
+        task,
+        task.pending.then(() => {
+          task.queued--;
+          return task.processRecords(iterator);
+        }),
+      );
+    }
+    this.metrics.processed.inc(labels, task.processed - before);
+    this.metrics.inputLag.set(
+      { ...labels, topic: batch.topic, partition: String(batch.partition) },
+      Math.max(0, batch.highWatermark - batch.nextOffset),
+    );
+  }
+
+  #track(task: TaskInstance, work: Promise<void>): void {
+    const chained: Promise<void> = work.then(
+      () => {
+        if (task.pending === chained) task.pending = undefined;
+      },
+      (error: unknown) => {
+        if (task.pending === chained) task.pending = undefined;
+        this.#fail(error);
+      },
+    );
+    task.pending = chained;
+  }
+
+  #fail(error: unknown): void {
+    this.#failure ??= error instanceof Error ? error : new Error(String(error));
+    this.#stopping = true;
+  }
+
+  async #windowAll(): Promise<void> {
+    for (const task of this.#ready) {
+      await task.drain();
+      await task.window();
+    }
+  }
+
+  /** Runs `fn` after every earlier locked operation (commits and rebalance callbacks). */
+  #lockWith(fn: () => Promise<void>): Promise<void> {
+    const run = this.#lock.then(fn);
+    this.#lock = run.catch(() => {});
+    return run;
+  }
+
+  /** Checkpoints `tasks` (default: every ready task). */
+  async #commitAll(tasks: TaskInstance[] = [...this.#ready]): Promise<void> {
+    if (tasks.length === 0) return;
+    const started = performance.now();
+    for (const task of tasks) await task.drain();
+    if (this.#failure !== undefined) throw this.#failure;
+    const outputsDone = this.#outputs!.flush();
+    const offsets: TopicPartitionOffset[] = [];
+    await Promise.all(
+      tasks.map(async (task) => {
+        const changelog = await task.flushStores();
+        const metadata = encodeCheckpointMetadata(changelog);
+        for (const [topic, offset] of task.offsets) {
+          offsets.push({ topic, partition: task.partition, offset, metadata });
+        }
+      }),
+    );
+    await outputsDone;
+    if (offsets.length > 0) {
+      try {
+        await this.#consumer!.commitSync(offsets);
+      } catch (error) {
+        // A rebalance under way: the next commit (or the revoke) checkpoints these tasks.
+        if (!(error instanceof KafkaError)) throw error;
+        this.logger.warn({ event: 'commit-failed', err: error }, `commit failed: ${error.message}`);
+        return;
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    for (const task of tasks) {
+      this.metrics.commitLatency.observe({ job: this.jobId, task: task.name }, seconds);
+      task.updateGauges();
+    }
+    this.logger.debug({ event: 'committed', tasks: tasks.length, ms: Math.round(seconds * 1000) });
+  }
+
+  async #onAssigned(tps: TopicPartition[]): Promise<void> {
+    const byTask = new Map<number, TopicPartition[]>();
+    for (const tp of tps) {
+      const list = byTask.get(tp.partition) ?? [];
+      list.push(tp);
+      byTask.set(tp.partition, list);
+    }
+    for (const [partition, list] of byTask) {
+      if (this.#tasks.has(partition)) continue;
+      const task = new TaskInstance(
+        {
+          job: this.job,
+          jobId: this.jobId,
+          client: this.#client,
+          producer: this.#producer!,
+          admin: this.#admin!,
+          stateDir: this.#options.stateDir ?? DEFAULT_STATE_DIR,
+          config: this.#jobConfig,
+          logger: this.logger,
+          metrics: this.metrics,
+          collector: this.#collector(),
+          coordinator: this.#coordinator(),
+          inputByTopic: this.#inputByTopic,
+        },
+        partition,
+      );
+      this.#tasks.set(partition, task);
+      // No input for this task until its stores are restored; restoring runs in the background
+      // so that the group's heartbeats and the other tasks go on meanwhile.
+      this.#consumer!.pause(list);
+      const starting = this.#startTask(task, list).catch((error: unknown) => this.#fail(error));
+      this.#starting.set(partition, starting);
+      void starting.finally(() => {
+        if (this.#starting.get(partition) === starting) this.#starting.delete(partition);
+      });
+    }
+    this.metrics.tasks.set({ job: this.jobId }, this.#tasks.size);
+    this.logger.info(
+      {
+        event: 'tasks-assigned',
+        added: [...byTask.keys()],
+        tasks: [...this.#tasks.keys()].sort((a, b) => a - b),
+      },
+      `tasks assigned: ${[...byTask.keys()].join(', ')}`,
+    );
+  }
+
+  async #startTask(task: TaskInstance, tps: TopicPartition[]): Promise<void> {
+    const committed = await this.#admin!.fetchOffsets(this.jobId, tps);
+    let checkpoint: Map<string, number> | undefined;
+    for (const c of committed) {
+      if (c.offset < 0) continue;
+      task.offsets.set(c.topic, c.offset);
+      checkpoint ??= decodeCheckpointMetadata(c.metadata);
+    }
+    await task.start(checkpoint);
+    if (this.#tasks.get(task.partition) !== task) {
+      await task.close();
+      return;
+    }
+    const consumer = this.#consumer!;
+    const fromStart: TopicPartition[] = [];
+    for (const tp of tps) {
+      const offset = task.offsets.get(tp.topic);
+      if (offset !== undefined) consumer.seek(tp, offset);
+      else fromStart.push(tp);
+    }
+    if (fromStart.length > 0) {
+      if (this.#runtime.reset === 'earliest') await consumer.seekToBeginning(fromStart);
+      else await consumer.seekToEnd(fromStart);
+    }
+    if (this.#tasks.get(task.partition) !== task) return;
+    this.#ready.add(task);
+    consumer.resume(tps);
+  }
+
+  async #onRevoked(tps: TopicPartition[], clean: boolean): Promise<void> {
+    const partitions = new Set(tps.map((tp) => tp.partition));
+    const leaving: TaskInstance[] = [];
+    for (const partition of partitions) {
+      const task = this.#tasks.get(partition);
+      if (task === undefined) continue;
+      this.#tasks.delete(partition);
+      await this.#starting.get(partition);
+      leaving.push(task);
+    }
+    const ready = leaving.filter((t) => this.#ready.has(t));
+    if (clean) await this.#commitAll(ready);
+    for (const task of leaving) {
+      this.#ready.delete(task);
+      if (clean) await task.close();
+      else await task.abandon();
+    }
+    this.metrics.tasks.set({ job: this.jobId }, this.#tasks.size);
+    if (leaving.length > 0) {
+      this.logger.info(
+        { event: clean ? 'tasks-revoked' : 'tasks-lost', tasks: leaving.map((t) => t.partition) },
+        `tasks ${clean ? 'revoked' : 'lost'}: ${leaving.map((t) => t.partition).join(', ')}`,
+      );
+    }
+  }
+
+  async #closeTasks(): Promise<void> {
+    for (const starting of this.#starting.values()) await starting;
+    for (const task of this.#tasks.values()) {
+      this.#ready.delete(task);
+      await task.close();
+    }
+    this.#tasks.clear();
+  }
+}

@@ -1,0 +1,306 @@
+/*
+ * One task of a container: its stores (restored to the checkpoint, then stacked
+ * serde → cache → changelog → engine), the user's StreamTask, the input offsets it has reached,
+ * and the processing of its messages one at a time (waiting when `process` returns a promise, so
+ * per-partition order holds with at most one message in flight per task).
+ */
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Admin, ClientOptions, ConsumerRecord, Producer } from '../../client/index.js';
+import type {
+  AnyJob,
+  IncomingEnvelope,
+  Inputs,
+  MessageCollector,
+  Outputs,
+  StoreSpec,
+  StreamTask,
+  TaskContext,
+  TaskCoordinator,
+} from '../job.js';
+import { CachedStore } from '../stores/cached-store.js';
+import { type ChangelogOffset, changelogTopic } from '../stores/changelog.js';
+import { InMemoryEngine } from '../stores/in-memory-engine.js';
+import type { BytesStore, KeyValueStore } from '../stores/key-value-store.js';
+import { LmdbEngine } from '../stores/lmdb-engine.js';
+import { LoggedStore } from '../stores/logged-store.js';
+import { restoreStore } from '../stores/restore.js';
+import { SerializedStore } from '../stores/serialized-store.js';
+import { storeDirectory } from '../stores/state-dir.js';
+import { type TaskName, taskNameForPartition } from '../types.js';
+import { ConsumerChangelogReader, ProducerChangelogWriter } from './changelog-io.js';
+import type { ContainerMetrics } from './metrics.js';
+
+/** Default entries in a store's write-back cache. */
+export const DEFAULT_CACHE_SIZE = 10_000;
+
+/** What a task needs from its container. */
+export interface TaskEnvironment {
+  readonly job: AnyJob;
+  readonly jobId: string;
+  readonly client: ClientOptions;
+  readonly producer: Producer;
+  readonly admin: Admin;
+  readonly stateDir: string;
+  readonly config: Readonly<Record<string, string>>;
+  readonly logger: Logger;
+  readonly metrics: ContainerMetrics;
+  readonly collector: MessageCollector<Outputs>;
+  readonly coordinator: TaskCoordinator;
+  /** Input name by topic. */
+  readonly inputByTopic: ReadonlyMap<string, string>;
+}
+
+interface OpenStore {
+  readonly name: string;
+  readonly typed: KeyValueStore<unknown, unknown>;
+  /** Absent for stores without a changelog. */
+  readonly logged: LoggedStore | undefined;
+  /** The engine under the layers, closed alone when a lost task must not write any more. */
+  readonly engine: BytesStore;
+}
+
+/** One task: stores, user task, offsets. */
+export class TaskInstance {
+  readonly partition: number;
+  readonly name: TaskName;
+  readonly #env: TaskEnvironment;
+  readonly #stores = new Map<string, OpenStore>();
+  #task: StreamTask<Inputs, Outputs, Record<string, StoreSpec<unknown, unknown>>> | undefined;
+  /** Per input topic: the offset of the next message to process (what a commit records). */
+  readonly offsets = new Map<string, number>();
+  /** The processing chain when a `process` call went asynchronous; undefined when idle. */
+  pending: Promise<void> | undefined;
+  /** Batches waiting in `pending`. */
+  queued = 0;
+  processed = 0;
+  #processedAtLastRate = 0;
+  #rateSince = performance.now();
+  readonly #labels: { job: string; task: string };
+
+  constructor(env: TaskEnvironment, partition: number) {
+    this.#env = env;
+    this.partition = partition;
+    this.name = taskNameForPartition(partition);
+    this.#labels = { job: env.jobId, task: this.name };
+  }
+
+  /**
+   * Restores every store to its checkpointed changelog offset (`undefined`: no checkpoint, the
+   * empty state) and initializes the user's task.
+   */
+  async start(checkpoint: ReadonlyMap<string, ChangelogOffset> | undefined): Promise<void> {
+    const { job, jobId, logger } = this.#env;
+    try {
+      for (const [name, spec] of Object.entries(
+        job.stores as Record<string, StoreSpec<unknown, unknown>>,
+      )) {
+        this.#stores.set(name, await this.#openStore(name, spec, checkpoint?.get(name) ?? -1));
+      }
+    } catch (error) {
+      await this.#closeStores();
+      throw error;
+    }
+    this.#task = job.task() as StreamTask<
+      Inputs,
+      Outputs,
+      Record<string, StoreSpec<unknown, unknown>>
+    >;
+    const metrics = this.#env.metrics;
+    const context: TaskContext<Record<string, StoreSpec<unknown, unknown>>> = {
+      jobId,
+      taskName: this.name,
+      partition: this.partition,
+      config: this.#env.config,
+      metrics: {
+        inc: (name, by = 1) => metrics.taskCounter.inc({ ...this.#labels, name }, by),
+        set: (name, value) => metrics.taskGauge.set({ ...this.#labels, name }, value),
+      },
+      getStore: (name) => {
+        const store = this.#stores.get(name);
+        if (store === undefined) throw new TypeError(`job ${jobId} declares no store "${name}"`);
+        return store.typed;
+      },
+    };
+    await this.#task.init?.(context);
+    logger.info({ event: 'task-started', task: this.name }, `task ${this.name} started`);
+  }
+
+  async #openStore(
+    name: string,
+    spec: StoreSpec<unknown, unknown>,
+    checkpoint: ChangelogOffset,
+  ): Promise<OpenStore> {
+    const { jobId, stateDir, producer, admin, client, logger, metrics } = this.#env;
+    const persistent = (spec.engine ?? 'persistent') === 'persistent';
+    const storeDir = persistent ? storeDirectory(stateDir, jobId, name, this.name) : undefined;
+    const openEngine = async (dir: string | undefined): Promise<BytesStore> =>
+      dir === undefined ? new InMemoryEngine() : LmdbEngine.open(dir);
+    let bytes: BytesStore;
+    let engine: BytesStore;
+    let logged: LoggedStore | undefined;
+    if (spec.changelog === false) {
+      if (storeDir !== undefined) mkdirSync(storeDir, { recursive: true });
+      bytes = await openEngine(storeDir);
+      engine = bytes;
+    } else {
+      const topic = changelogTopic(jobId, name);
+      const writer = new ProducerChangelogWriter(producer, topic, this.partition);
+      const reader = new ConsumerChangelogReader(client, admin, topic, this.partition);
+      const started = performance.now();
+      const restored = await restoreStore({
+        store: name,
+        storeDir,
+        changelog: { topic, partition: this.partition },
+        openEngine,
+        checkpoint,
+        reader,
+        writer,
+        onProgress: (progress) => {
+          metrics.restore(this.name, progress);
+          logger.info(
+            {
+              event: 'restore-progress',
+              task: this.name,
+              store: name,
+              records: progress.records,
+              totalRecords: progress.totalRecords,
+              recordsPerSecond: Math.round(progress.recordsPerSecond),
+              etaSeconds: progress.etaSeconds,
+              done: progress.done,
+            },
+            `restoring ${name} of ${this.name}: ${progress.records}/${progress.totalRecords} records`,
+          );
+        },
+      });
+      logger.info(
+        {
+          event: 'store-restored',
+          task: this.name,
+          store: name,
+          plan: restored.plan.kind,
+          reason: restored.plan.kind === 'rebuild' ? restored.plan.reason : undefined,
+          checkpoint,
+          records: restored.records,
+          trimmedKeys: restored.trimmedKeys,
+          changelogOffset: restored.changelogOffset,
+          ms: Math.round(performance.now() - started),
+        },
+        `store ${name} of ${this.name} restored (${restored.plan.kind}, ${restored.records} records)`,
+      );
+      engine = restored.engine;
+      logged = new LoggedStore(restored.engine, writer, {
+        initialOffset: restored.changelogOffset,
+        offsetFile: restored.offsetFile,
+      });
+      bytes = logged;
+    }
+    const cacheSize = spec.cacheSize ?? DEFAULT_CACHE_SIZE;
+    const cached = cacheSize > 0 ? new CachedStore(bytes, { cacheSize }) : bytes;
+    const typed = new SerializedStore(cached, spec.keySerde, spec.valueSerde);
+    return { name, typed, logged, engine };
+  }
+
+  /**
+   * Processes the records of one consumer batch from `iterator` on. Returns undefined when all
+   * were processed synchronously, or a promise when a `process` call went asynchronous (the rest
+   * of the batch then follows it).
+   */
+  processRecords(iterator: Iterator<ConsumerRecord>): Promise<void> | undefined {
+    for (;;) {
+      const next = iterator.next();
+      if (next.done === true) return undefined;
+      const result = this.#processOne(next.value);
+      if (result !== undefined) return result.then(() => this.#processRest(iterator));
+    }
+  }
+
+  async #processRest(iterator: Iterator<ConsumerRecord>): Promise<void> {
+    for (;;) {
+      const next = iterator.next();
+      if (next.done === true) return;
+      const result = this.#processOne(next.value);
+      if (result !== undefined) await result;
+    }
+  }
+
+  #processOne(record: ConsumerRecord): Promise<void> | undefined {
+    const stream = this.#env.inputByTopic.get(record.topic)!;
+    const spec = this.#env.job.inputs[stream] as Inputs[string];
+    const envelope = {
+      stream,
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      timestamp: record.timestamp,
+      key: record.key === null ? null : spec.keySerde.deserialize(record.key),
+      value: record.value === null ? null : spec.valueSerde.deserialize(record.value),
+      headers: record.headers,
+    } as IncomingEnvelope<Inputs>;
+    // The offset moves before process() returns: a message whose processing started counts as
+    // processed at the next commit, which first waits for it to finish.
+    this.offsets.set(record.topic, record.offset + 1);
+    this.processed++;
+    const result = this.#task!.process(envelope, this.#env.collector, this.#env.coordinator);
+    return result instanceof Promise ? result : undefined;
+  }
+
+  /** Calls the task's `window`. */
+  window(): Promise<void> | undefined {
+    const result = this.#task?.window?.(this.#env.collector, this.#env.coordinator);
+    return result instanceof Promise ? result : undefined;
+  }
+
+  /** Waits for in-flight processing. */
+  async drain(): Promise<void> {
+    while (this.pending !== undefined) await this.pending;
+  }
+
+  /**
+   * Flushes every store (cache → changelog → engine, then the OFFSET file) and returns the
+   * changelog offsets the checkpoint records with the current input offsets.
+   */
+  async flushStores(): Promise<Map<string, ChangelogOffset>> {
+    await Promise.all([...this.#stores.values()].map((s) => s.typed.flush()));
+    const out = new Map<string, ChangelogOffset>();
+    for (const s of this.#stores.values()) {
+      if (s.logged !== undefined) out.set(s.name, s.logged.changelogOffset);
+    }
+    return out;
+  }
+
+  /** Updates the per-task gauges (rate, store sizes); called after a commit. */
+  updateGauges(): void {
+    const { metrics } = this.#env;
+    const now = performance.now();
+    const seconds = (now - this.#rateSince) / 1000;
+    if (seconds > 0) {
+      metrics.processRate.set(this.#labels, (this.processed - this.#processedAtLastRate) / seconds);
+    }
+    this.#processedAtLastRate = this.processed;
+    this.#rateSince = now;
+    for (const s of this.#stores.values()) {
+      metrics.storeSize.set({ ...this.#labels, store: s.name }, s.typed.approximateCount());
+    }
+  }
+
+  /** Closes the user's task and the stores (which flush; a clean close keeps local state). */
+  async close(): Promise<void> {
+    try {
+      await this.#task?.close?.();
+    } finally {
+      await this.#closeStores();
+    }
+  }
+
+  /** Closes the stores without flushing them to the changelog (the task was lost, not revoked). */
+  async abandon(): Promise<void> {
+    await this.#closeStores(true);
+  }
+
+  async #closeStores(engineOnly = false): Promise<void> {
+    const stores = [...this.#stores.values()];
+    this.#stores.clear();
+    for (const s of stores) await (engineOnly ? s.engine : s.typed).close().catch(() => {});
+  }
+}
