@@ -37,6 +37,7 @@ async function startConsumer(
   groupId: string,
   topic: string,
   seen: string[],
+  restartOnFailure = true,
 ): Promise<Consumer> {
   const consumer = kafka.consumer({
     groupId,
@@ -44,7 +45,7 @@ async function startConsumer(
     rebalanceTimeout: 3000,
     heartbeatInterval: 300,
     maxWaitTimeInMs: 100,
-    retry: { retries: 2, initialRetryTime: 100 },
+    retry: { retries: 2, initialRetryTime: 100, restartOnFailure: async () => restartOnFailure },
   });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -175,12 +176,15 @@ describe('kafkajs consumer after a broker kill -9', () => {
       await producer.send({ topic: 'resume', messages: before.map((v) => ({ key: v, value: v })) });
       await producer.disconnect();
       const seen: string[] = [];
-      const consumer = await startConsumer(kafka, 'resumer', 'resume', seen);
+      // This consumer dies with the broker (no restart on failure), like a process that crashed.
+      const consumer = await startConsumer(kafka, 'resumer', 'resume', seen, false);
+      const crashed = new Promise((resolve) => consumer.on(consumer.events.CRASH, resolve));
       await until(() => new Set(seen).size === before.length, 'the first run to consume');
       await until(() => allCommitted(kafka, 'resumer', 'resume'), 'the first run to commit');
       await broker.stop('SIGKILL');
-      // The consumer cannot leave the group: its broker is gone.
-      await Promise.race([consumer.disconnect(), new Promise((r) => setTimeout(r, 5000))]);
+      // The consumer cannot leave the group: its broker is gone. It gives up after its retries.
+      await crashed;
+      await consumer.disconnect();
 
       broker = await startBroker({ dataDir, args: ARGS });
       kafka = client(broker.port, 'kjs-kill');
