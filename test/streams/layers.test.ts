@@ -69,6 +69,20 @@ describe('CachedStore', () => {
     ]);
   });
 
+  test('a key used since it was cached outlives one that was not', () => {
+    const store = new CachedStore(new InMemoryEngine(), { cacheSize: 2 });
+    store.put(b('hot'), b('1'));
+    store.put(b('cold'), b('1'));
+    store.get(b('hot'));
+    store.put(b('new'), b('1'));
+    const before = store.stats;
+    assert.equal(before.size, 2);
+    store.get(b('hot'));
+    assert.equal(store.stats.hits, before.hits + 1, 'hot is still cached');
+    store.get(b('cold'));
+    assert.equal(store.stats.misses, before.misses + 1, 'cold was evicted');
+  });
+
   test('a hot key updated many times reaches the changelog once per flush', async () => {
     const changelog = new MemoryChangelog();
     const store = new SerializedStore(
