@@ -106,6 +106,7 @@ export class Log {
       fsyncDir(this.dir);
     } else {
       this.segmentList = bases.map((b) => LogSegment.open(this.dir, b, settings, this.io));
+      for (const seg of this.segmentList.slice(0, -1)) seg.markSealed();
       const allowGaps = isCompacted(this.config);
       this.nextOffset = opts.cleanShutdown
         ? loadAfterCleanShutdown(this.segmentList, allowGaps, this.recovery, this)

@@ -45,19 +45,28 @@ export class OffsetIndex extends IndexFile {
    * the last entry whose offset is below `offset` (entries hold batch *last* offsets), else 0.
    */
   lookup(offset: number): number {
+    return this.lookupEntry(offset)?.position ?? 0;
+  }
+
+  /** The entry `lookup` uses (the last one whose offset is below `offset`), if any. */
+  lookupEntry(offset: number): { position: number; lastOffset: number } | undefined {
     this.ensureLoaded();
     const rel = offset - this.baseOffset;
     let lo = 0;
     let hi = this.count - 1;
-    let best = 0;
+    let best = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
       if (this.buf.readInt32BE(mid * 8) < rel) {
-        best = this.buf.readInt32BE(mid * 8 + 4);
+        best = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
-    return best;
+    if (best < 0) return undefined;
+    return {
+      position: this.buf.readInt32BE(best * 8 + 4),
+      lastOffset: this.baseOffset + this.buf.readInt32BE(best * 8),
+    };
   }
 
   /**

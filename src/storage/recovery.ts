@@ -36,6 +36,7 @@ export function recoverSegments(
       // lost (e.g. unflushed pages after a power loss) and later data must not survive it.
       r.problem = `segment ends at offset ${next} but the next one starts at ${following.baseOffset}`;
     }
+    if (r.problem === undefined && following) seg.seal(); // sealed: final time index entry, fds released
     if (r.problem !== undefined) {
       stats.problem = `${seg.logPath}: ${r.problem}`;
       // Everything after the damage is dropped: later segments hold offsets after it.
@@ -96,10 +97,9 @@ export function loadIndexes(
   const ok = seg.offsetIndex.ensureLoaded() && seg.timeIndex.ensureLoaded();
   const lastEntry = seg.offsetIndex.lastEntry();
   if (ok && (!lastEntry || lastEntry.position < seg.size)) return true;
-  const r = seg.recover(seg.baseOffset, false);
-  seg.offsetIndex.close();
-  seg.timeIndex.close();
+  const r = seg.rebuildIndexes();
   if (r.problem === undefined) return false;
+  // Reads before the damage still work; from its first offset on they fail.
   return new CorruptRecordError(
     where.topic,
     where.partition,

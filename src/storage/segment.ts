@@ -305,24 +305,13 @@ export class LogSegment {
     end: number,
     where: { topic: string; partition: number },
   ): BatchPosition | undefined {
-    let pos = this.offsetIndex.lookup(offset);
-    let min = this.baseOffset;
-    for (;;) {
-      const b = this.headers.at(pos, end, min);
-      if (b === undefined) return undefined;
-      if (typeof b === 'string')
-        throw new CorruptRecordError(
-          where.topic,
-          where.partition,
-          Math.max(min, offset),
-          this.logPath,
-          pos,
-          b,
-        );
-      if (b.lastOffset >= offset) return b;
-      pos += b.size;
-      min = b.lastOffset + 1;
-    }
+    return this.scanWithIndex(
+      () => ({ entry: this.offsetIndex.lookupEntry(offset) }),
+      end,
+      (b) => b.lastOffset >= offset,
+      offset,
+      where,
+    );
   }
 
   /** The batch at `position` (after one ending at `minBaseOffset - 1`). */
@@ -340,18 +329,105 @@ export class LogSegment {
     minOffset: number,
     where: { topic: string; partition: number },
   ): BatchPosition | undefined {
-    const startOffset = Math.max(this.timeIndex.lookup(timestamp) ?? this.baseOffset, minOffset);
-    let pos = this.offsetIndex.lookup(startOffset);
-    let min = this.baseOffset;
-    for (;;) {
-      const b = this.headers.at(pos, this.size, min);
-      if (b === undefined) return undefined;
-      if (typeof b === 'string')
-        throw new CorruptRecordError(where.topic, where.partition, min, this.logPath, pos, b);
-      if (b.maxTimestamp >= timestamp && b.lastOffset >= minOffset) return b;
-      pos += b.size;
-      min = b.lastOffset + 1;
+    return this.scanWithIndex(
+      () => {
+        const timeEntry = this.timeIndex.lookupEntry(timestamp);
+        const from = Math.max(timeEntry?.offset ?? this.baseOffset, minOffset);
+        return {
+          entry: this.offsetIndex.lookupEntry(from),
+          timeEntry: timeEntry && timeEntry.offset >= minOffset ? timeEntry : undefined,
+        };
+      },
+      this.size,
+      (b) => b.maxTimestamp >= timestamp && b.lastOffset >= minOffset,
+      minOffset,
+      where,
+    );
+  }
+
+  /** The indexes were rebuilt from the log in this process (so they are trusted). */
+  private indexesRebuilt = false;
+  /** Set by seal(): the segment no longer takes appends. */
+  private sealed = false;
+
+  /**
+   * Scans headers for the first batch that is `wanted`, starting where the indexes say. Index
+   * entries are checked against the log as the scan meets them (the batch at an offset index
+   * entry's position must end at its offset; the batch ending at a time index entry's offset must
+   * have its timestamp as max). A mismatch, or a bad header after an index jump, may be a damaged
+   * index rather than a damaged log: the indexes are then rebuilt from the log once and the scan
+   * repeated. Damage that remains is reported.
+   */
+  private scanWithIndex(
+    start: () => {
+      entry: { position: number; lastOffset: number } | undefined;
+      timeEntry?: { timestamp: number; offset: number };
+    },
+    end: number,
+    wanted: (b: BatchPosition) => boolean,
+    offset: number,
+    where: { topic: string; partition: number },
+  ): BatchPosition | undefined {
+    for (let attempt = 0; ; attempt++) {
+      const canRetry = attempt === 0 && !this.indexesRebuilt;
+      const { entry, timeEntry } = start();
+      let pos = entry?.position ?? 0;
+      let min = this.baseOffset;
+      let first = true;
+      let timeChecked = timeEntry === undefined;
+      let retry = false;
+      for (;;) {
+        const b = this.headers.at(pos, end, min);
+        if (b === undefined) {
+          // Entries pointing past the data are damage to the index too.
+          retry = canRetry && ((first && entry !== undefined) || !timeChecked);
+          break;
+        }
+        if (typeof b === 'string') {
+          if (entry && canRetry) {
+            retry = true;
+            break;
+          }
+          throw new CorruptRecordError(
+            where.topic,
+            where.partition,
+            Math.max(min, offset),
+            this.logPath,
+            pos,
+            b,
+          );
+        }
+        const indexLied =
+          (first && entry !== undefined && b.lastOffset !== entry.lastOffset) ||
+          (!timeChecked &&
+            b.lastOffset >= timeEntry!.offset &&
+            (b.lastOffset !== timeEntry!.offset || b.maxTimestamp !== timeEntry!.timestamp));
+        if (indexLied && canRetry) {
+          retry = true;
+          break;
+        }
+        if (!timeChecked && b.lastOffset >= timeEntry!.offset) timeChecked = true;
+        first = false;
+        if (wanted(b)) return b;
+        pos += b.size;
+        min = b.lastOffset + 1;
+      }
+      if (!retry) return undefined;
+      this.rebuildIndexes();
     }
+  }
+
+  /** Marks a segment opened from disk as sealed (it is not the last of its log). */
+  markSealed(): void {
+    this.sealed = true;
+  }
+
+  /** Rebuilds both indexes from the log without cutting anything. */
+  rebuildIndexes(): { problem?: string; nextOffset: number } {
+    const r = this.recover(this.baseOffset, false);
+    this.indexesRebuilt = true;
+    if (this.sealed) this.seal();
+    return { problem: r.problem, nextOffset: r.nextOffset };
   }
 
   /**
@@ -436,6 +512,7 @@ export class LogSegment {
   seal(): void {
     if (!this.maxTsKnown) this.loadMaxTimestamp();
     if (this.maxTs >= 0) this.timeIndex.maybeAppend(this.maxTs, this.offsetOfMaxTs);
+    this.sealed = true;
     // Written now, fsynced by the next flush; the descriptors are released.
     this.offsetIndex.close();
     this.timeIndex.close();

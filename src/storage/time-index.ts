@@ -58,18 +58,27 @@ export class TimeIndex extends IndexFile {
    * first batch with maxTimestamp >= timestamp may start at the batch holding it), or undefined.
    */
   lookup(timestamp: number): number | undefined {
+    return this.lookupEntry(timestamp)?.offset;
+  }
+
+  /** The entry `lookup` uses (the last one whose timestamp is at most `timestamp`), if any. */
+  lookupEntry(timestamp: number): { timestamp: number; offset: number } | undefined {
     this.ensureLoaded();
     let lo = 0;
     let hi = this.count - 1;
-    let found: number | undefined;
+    let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
       if (readInt64(this.buf, mid * 12) <= timestamp) {
-        found = this.baseOffset + this.buf.readInt32BE(mid * 12 + 8);
+        found = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
-    return found;
+    if (found < 0) return undefined;
+    return {
+      timestamp: readInt64(this.buf, found * 12),
+      offset: this.baseOffset + this.buf.readInt32BE(found * 12 + 8),
+    };
   }
 
   lastEntry(): { timestamp: number; offset: number } | undefined {
