@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
@@ -174,6 +174,26 @@ describe('restore', () => {
       assert.equal(restarted.restored.plan.kind, 'rebuild');
       assert.deepEqual(dump(restarted.restored.engine), [['a', b('1').toString('hex')]]);
       await restarted.store.close();
+    } finally {
+      dir.remove();
+    }
+  });
+
+  test('an OFFSET file without the engine files beside it is not trusted', async () => {
+    const dir = tempDir();
+    try {
+      const changelog = new MemoryChangelog();
+      const first = await openTaskStore(dir.path, changelog, -1);
+      first.store.put(b('a'), b('1'));
+      await first.store.close();
+      const checkpoint = first.logged.changelogOffset;
+      for (const name of readdirSync(dir.path)) {
+        if (name !== OFFSET_FILE) rmSync(join(dir.path, name), { force: true });
+      }
+      const again = await openTaskStore(dir.path, changelog, checkpoint);
+      assert.equal(again.restored.plan.kind, 'rebuild');
+      assert.deepEqual(dump(again.restored.engine), [['a', b('1').toString('hex')]]);
+      await again.store.close();
     } finally {
       dir.remove();
     }

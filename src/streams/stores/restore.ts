@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { ChangelogInconsistentError } from '../errors.js';
 import type {
   ChangelogOffset,
@@ -7,7 +7,12 @@ import type {
   ChangelogWriter,
 } from './changelog.js';
 import type { BytesStore, Entry } from './key-value-store.js';
-import { type ChangelogPartition, type LocalStateOffset, OffsetFile } from './offset-file.js';
+import {
+  type ChangelogPartition,
+  type LocalStateOffset,
+  OFFSET_FILE,
+  OffsetFile,
+} from './offset-file.js';
 
 /**
  * How a store gets to its checkpointed changelog offset C:
@@ -136,6 +141,10 @@ export async function replayChangelog(
   return { records, tailKeys: [...tail.values()] };
 }
 
+function hasEngineFiles(storeDir: string): boolean {
+  return readdirSync(storeDir).some((name) => name !== OFFSET_FILE && !name.endsWith('.tmp'));
+}
+
 function apply(engine: BytesStore, batch: Map<string, ChangelogRecord>): void {
   const puts: Entry<Buffer, Buffer>[] = [];
   const deletes: Buffer[] = [];
@@ -193,10 +202,15 @@ export async function restoreStore(options: RestoreOptions): Promise<RestoredSto
   const { store, storeDir, checkpoint, reader, writer } = options;
   const offsetFile =
     storeDir === undefined ? undefined : new OffsetFile(storeDir, options.changelog);
-  const local: LocalStateOffset = offsetFile?.read() ?? {
+  let local: LocalStateOffset = offsetFile?.read() ?? {
     usable: false,
     reason: 'in-memory engine keeps no local state',
   };
+  if (local.usable && storeDir !== undefined && !hasEngineFiles(storeDir)) {
+    // An OFFSET file beside no engine files (deleted by hand): opening would create an empty
+    // engine that claims to be at the offset.
+    local = { usable: false, reason: 'OFFSET file present but the engine files are missing' };
+  }
   const plan = planRestore(local, checkpoint);
 
   const end = await reader.endOffset();
