@@ -22,6 +22,12 @@ export interface OutputSpec<K, V> {
   readonly topic: string;
   readonly keySerde: Serde<K>;
   readonly valueSerde: Serde<V>;
+  /**
+   * When set, the container creates the topic if it is missing, with this many partitions
+   * (`'tasks'`: one per task). For intermediate topics the job also reads, such as a
+   * repartition topic, as Kafka Streams creates its internal topics.
+   */
+  readonly partitions?: number | 'tasks';
 }
 
 /** A store as a job declares it; the runtime opens one instance of it per task. */

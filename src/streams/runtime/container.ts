@@ -147,9 +147,7 @@ export class Container {
       this.#metricsServer = m.server;
       this.#metricsPort = m.port;
     }
-    const inputs = await admin.describeTopics([...this.#inputByTopic.keys()]);
-    const tasks = Math.max(...inputs.map((t) => t.partitions.length));
-    await this.#createChangelogs(admin, tasks);
+    const tasks = await this.#createTopics(admin);
 
     const producer = new Producer({
       ...this.#client,
@@ -188,6 +186,56 @@ export class Container {
     return Object.entries(this.job.stores)
       .filter(([, spec]) => (spec as { changelog?: boolean }).changelog !== false)
       .map(([name]) => changelogTopic(this.jobId, name));
+  }
+
+  /**
+   * Creates the outputs marked for creation that are missing, then the changelogs; returns the
+   * number of tasks (the largest partition count among the inputs).
+   */
+  async #createTopics(admin: Admin): Promise<number> {
+    const creatable = new Map<string, number | 'tasks'>();
+    for (const spec of Object.values(this.job.outputs as Outputs)) {
+      const partitions = (spec as { partitions?: number | 'tasks' }).partitions;
+      if (partitions !== undefined) creatable.set(spec.topic, partitions);
+    }
+    const partitionsOf = async (topic: string): Promise<number | undefined> => {
+      try {
+        const [info] = await admin.describeTopics([topic]);
+        return info?.partitions.length;
+      } catch (error) {
+        if (error instanceof KafkaError && error.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
+          return undefined;
+        }
+        throw error;
+      }
+    };
+    let tasks = 0;
+    for (const topic of this.#inputByTopic.keys()) {
+      const n = await partitionsOf(topic);
+      if (n === undefined && !creatable.has(topic)) {
+        throw new TypeError(`input topic ${topic} does not exist; create it first`);
+      }
+      tasks = Math.max(tasks, n ?? 0);
+    }
+    for (const [topic, partitions] of creatable) {
+      if ((await partitionsOf(topic)) !== undefined) continue;
+      const numPartitions = partitions === 'tasks' ? Math.max(1, tasks) : partitions;
+      try {
+        await admin.createTopics([{ topic, numPartitions }]);
+        this.logger.info(
+          { event: 'topic-created', topic, partitions: numPartitions },
+          `created ${topic}`,
+        );
+      } catch (error) {
+        // Another container of the job created it first.
+        if (!(error instanceof KafkaError && error.code === ErrorCode.TOPIC_ALREADY_EXISTS)) {
+          throw error;
+        }
+      }
+      if (this.#inputByTopic.has(topic)) tasks = Math.max(tasks, numPartitions);
+    }
+    await this.#createChangelogs(admin, tasks);
+    return tasks;
   }
 
   /** Creates missing changelog topics (compacted, one partition per task). */

@@ -195,10 +195,22 @@ export class TaskInstance {
       });
       bytes = logged;
     }
-    const cacheSize = spec.cacheSize ?? DEFAULT_CACHE_SIZE;
+    const cacheSize = this.#cacheSize(name, spec);
     const cached = cacheSize > 0 ? new CachedStore(bytes, { cacheSize }) : bytes;
     const typed = new SerializedStore(cached, spec.keySerde, spec.valueSerde);
     return { name, typed, logged, engine };
+  }
+
+  /** The store's cache size: config `stores.<name>.cache.size`, else the job's, else the default. */
+  #cacheSize(name: string, spec: StoreSpec<unknown, unknown>): number {
+    const key = `stores.${name}.cache.size`;
+    const text = this.#env.config[key];
+    if (text === undefined) return spec.cacheSize ?? DEFAULT_CACHE_SIZE;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 0) {
+      throw new TypeError(`${key} must be a whole number >= 0, not "${text}"`);
+    }
+    return n;
   }
 
   /**
