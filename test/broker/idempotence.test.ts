@@ -175,6 +175,25 @@ describe('idempotent producers (raw protocol)', () => {
     assert.equal(txn.errorCode, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
     assert.deepEqual(await values(c, 'idem2'), ['v0', 'v1', 'v0']);
   });
+  test('DeleteRecords past every batch of a producer forgets it, as retention does', async () => {
+    await createTopic(c, 'idem3');
+    const pid = Number((await initPid(c)).producerId);
+    assert.equal((await produce(c, 'idem3', idemBatch(pid, 0, 0, 3))).errorCode, 0);
+    const del = await c.request(21, 2, {
+      topics: [{ name: 'idem3', partitions: [{ partitionIndex: 0, offset: 3n }] }],
+      timeoutMs: 5000,
+    });
+    assert.equal(del.topics[0].partitions[0].errorCode, 0);
+    // Its state is gone with its records: the next sequence is no longer known.
+    const next = await produce(c, 'idem3', idemBatch(pid, 0, 3, 1));
+    assert.equal(next.errorCode, ErrorCode.UNKNOWN_PRODUCER_ID);
+    // A re-initialised producer (new epoch, sequence 0) writes again.
+    const bumped = await initPid(c, BigInt(pid), 0);
+    assert.equal(
+      (await produce(c, 'idem3', idemBatch(pid, bumped.producerEpoch, 0, 1))).baseOffset,
+      3,
+    );
+  });
 });
 
 describe('producer state across restarts', () => {

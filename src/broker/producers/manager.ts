@@ -56,6 +56,8 @@ interface Tracked {
   state: PartitionProducerState;
   /** The log end offset the state reflects at the last snapshot. */
   snapshotOffset: number;
+  /** The log start offset producers were last checked against (retention moves it rarely). */
+  logStartOffset: number;
 }
 
 export class ProducerStateManager {
@@ -136,7 +138,10 @@ export class ProducerStateManager {
       t = this.#load(log);
       this.#states.set(log, t);
     }
-    t.state.truncateHead(log.logStartOffset);
+    if (log.logStartOffset !== t.logStartOffset) {
+      t.logStartOffset = log.logStartOffset;
+      t.state.truncateHead(t.logStartOffset);
+    }
     return t.state;
   }
 
@@ -171,7 +176,8 @@ export class ProducerStateManager {
       },
       'producer state loaded',
     );
-    return { state, snapshotOffset: from };
+    state.truncateHead(log.logStartOffset);
+    return { state, snapshotOffset: from, logStartOffset: log.logStartOffset };
   }
 
   /** Replays batch headers from `from` to the log end into `state`; returns batches read. */
