@@ -6,7 +6,8 @@
  * Parts, per engine: read-modify-write through the typed stack with and without the write-back
  * cache (the changelog layer is present, with a writer that only counts, so the figure is the
  * store's own cost), batch writes straight into the engine, scans (full and short ranges), and
- * the time to open an engine holding the whole vocabulary. Every figure is the median of ROUNDS
+ * the time to open an engine holding the whole vocabulary, and a restore: 200,000 changelog
+ * records (the vocabulary's counters, four times over) replayed into an empty engine. Every figure is the median of ROUNDS
  * rounds, each on a fresh store in a temp dir; the machine is shared, so compare engines within
  * one run only. Engines take turns within each round (`--rounds N`, default 3).
  *
@@ -20,11 +21,16 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { longSerde, stringSerde } from '../src/streams/serdes/index.js';
 import { CachedStore } from '../src/streams/stores/cached-store.js';
-import type { ChangelogWriter } from '../src/streams/stores/changelog.js';
+import type {
+  ChangelogReader,
+  ChangelogRecord,
+  ChangelogWriter,
+} from '../src/streams/stores/changelog.js';
 import { InMemoryEngine } from '../src/streams/stores/in-memory-engine.js';
 import type { BytesStore } from '../src/streams/stores/key-value-store.js';
 import { LmdbEngine } from '../src/streams/stores/lmdb-engine.js';
 import { LoggedStore } from '../src/streams/stores/logged-store.js';
+import { replayChangelog } from '../src/streams/stores/restore.js';
 import { SerializedStore } from '../src/streams/stores/serialized-store.js';
 
 const args = process.argv.slice(2);
@@ -191,6 +197,41 @@ async function scans(engine: Engine): Promise<[number, number]> {
   });
 }
 
+/** A changelog of the vocabulary's counters counted up four times: 200,000 records. */
+const changelogRecords: ChangelogRecord[] = [];
+for (let pass = 1; pass <= 4; pass++) {
+  for (let i = 0; i < VOCABULARY; i++) {
+    changelogRecords.push({
+      offset: changelogRecords.length,
+      key: Buffer.from(words[i]!),
+      value: longSerde.serialize(pass),
+    });
+  }
+}
+const changelogReader: ChangelogReader = {
+  endOffset: async () => changelogRecords.length,
+  async *readFrom(from: number) {
+    for (let i = from; i < changelogRecords.length; i++) yield changelogRecords[i]!;
+  },
+};
+
+/** Changelog records/s replayed into an empty engine (a restore with no local state). */
+async function restore(engine: Engine): Promise<number> {
+  return once(async (dir) => {
+    const store = await engine.open(dir);
+    const start = performance.now();
+    await replayChangelog(store, changelogReader, {
+      store: 'bench',
+      from: 0,
+      to: changelogRecords.length - 1,
+    });
+    await store.flush();
+    const seconds = (performance.now() - start) / 1000;
+    await store.close();
+    return changelogRecords.length / seconds;
+  });
+}
+
 /** Milliseconds to open an engine holding the vocabulary and read one key. */
 async function openTime(engine: Engine): Promise<number> {
   return once(async (dir) => {
@@ -215,12 +256,12 @@ console.log(
     `cache ${CACHE_SIZE} entries, batches of ${BATCH}, median of ${ROUNDS} rounds\n`,
 );
 console.log(
-  '| engine | word count, no cache (msg/s) | word count, cache (msg/s) | putAll (entries/s) | full scan (entries/s) | prefix scans (/s) | open 50k keys (ms) |',
+  '| engine | word count, no cache (msg/s) | word count, cache (msg/s) | putAll (entries/s) | full scan (entries/s) | prefix scans (/s) | open 50k keys (ms) | restore 200k records (records/s) |',
 );
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 // Engines take turns within each round, so a burst of load from other processes on this shared
 // machine falls on all of them rather than on one.
-const columns = ['plain', 'cached', 'batch', 'full', 'prefix', 'open'] as const;
+const columns = ['plain', 'cached', 'batch', 'full', 'prefix', 'open', 'restore'] as const;
 const samples = new Map(engines.map((e) => [e.name, columns.map(() => [] as number[])]));
 for (let round = 0; round < ROUNDS; round++) {
   for (const engine of engines) {
@@ -232,12 +273,15 @@ for (let round = 0; round < ROUNDS; round++) {
     row[3]!.push(full);
     row[4]!.push(prefix);
     row[5]!.push(engine.name === 'in-memory' ? Number.NaN : await openTime(engine));
+    row[6]!.push(await restore(engine));
   }
 }
 for (const engine of engines) {
-  const [plain, cached, batch, full, prefix, open] = samples.get(engine.name)!.map(median);
+  const [plain, cached, batch, full, prefix, open, restored] = samples
+    .get(engine.name)!
+    .map(median);
   console.log(
-    `| ${engine.name} | ${fmt(plain!)} | ${fmt(cached!)} | ${fmt(batch!)} | ${fmt(full!)} | ${fmt(prefix!)} | ${Number.isNaN(open!) ? '-' : open!.toFixed(1)} |`,
+    `| ${engine.name} | ${fmt(plain!)} | ${fmt(cached!)} | ${fmt(batch!)} | ${fmt(full!)} | ${fmt(prefix!)} | ${Number.isNaN(open!) ? '-' : open!.toFixed(1)} | ${fmt(restored!)} |`,
   );
 }
 console.log(
