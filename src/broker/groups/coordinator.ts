@@ -15,7 +15,8 @@ import {
   type SyncResult,
 } from './group.js';
 import { groupSubscribesTo } from './subscriptions.js';
-import { type JoinRequest, Rebalancer, type SyncRequest } from './rebalance.js';
+import { MemberRequests, type SyncRequest } from './membership.js';
+import { type JoinRequest, Rebalancer } from './rebalance.js';
 import { groupMetadataKey, offsetCommitKey, offsetCommitValue } from './records.js';
 import { applyOffsetsRecord, groupMetadataRecord } from './persisted-state.js';
 import { OffsetsTopicStore, type ReplayStats, type StoreRecord } from './store.js';
@@ -75,6 +76,7 @@ export class GroupCoordinator {
   readonly #groups = new Map<string, ConsumerGroup>();
   readonly #store: OffsetsTopicStore;
   readonly #rebalancer: Rebalancer;
+  readonly #members: MemberRequests;
   readonly #log: Logger;
   readonly #config: BrokerConfig;
   #expiryTimer: NodeJS.Timeout | undefined;
@@ -84,11 +86,13 @@ export class GroupCoordinator {
     this.#log = log;
     this.#config = config;
     this.#store = new OffsetsTopicStore(topics, config, log);
-    this.#rebalancer = new Rebalancer({
+    const host = {
       log,
       initialRebalanceDelayMs: config.int('group.initial.rebalance.delay.ms'),
-      storeGroup: (g) => this.#storeGroup(g),
-    });
+      storeGroup: (g: ConsumerGroup) => this.#storeGroup(g),
+    };
+    this.#rebalancer = new Rebalancer(host);
+    this.#members = new MemberRequests(this.#rebalancer, host);
   }
 
   /** Replays `__consumer_offsets` and starts the offset expiry timer. */
@@ -172,7 +176,7 @@ export class GroupCoordinator {
   syncGroup(req: SyncRequest): Promise<SyncResult> {
     if (this.#closed)
       return Promise.resolve({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, assignment: EMPTY });
-    return this.#rebalancer.sync(this.#groups.get(req.groupId), req);
+    return this.#members.sync(this.#groups.get(req.groupId), req);
   }
 
   heartbeat(
@@ -182,7 +186,7 @@ export class GroupCoordinator {
     generationId: number,
   ): number {
     if (this.#closed) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    return this.#rebalancer.heartbeat(
+    return this.#members.heartbeat(
       this.#groups.get(groupId),
       memberId,
       groupInstanceId,
@@ -196,7 +200,7 @@ export class GroupCoordinator {
     members: { memberId: string; groupInstanceId: string | null }[],
   ): number[] {
     const group = this.#groups.get(groupId);
-    return members.map((m) => this.#rebalancer.leave(group, m.memberId, m.groupInstanceId));
+    return members.map((m) => this.#members.leave(group, m.memberId, m.groupInstanceId));
   }
 
   // ------------------------------------------------------------------ offsets
@@ -217,7 +221,7 @@ export class GroupCoordinator {
     if (group.isFenced(req.memberId, req.groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
     if (!group.members.has(req.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (req.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
-    this.#rebalancer.touch(group, req.memberId);
+    this.#members.touch(group, req.memberId);
     return ErrorCode.NONE;
   }
 

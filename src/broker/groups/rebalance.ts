@@ -1,19 +1,13 @@
 /**
- * The classic group membership protocol (JoinGroup, SyncGroup, Heartbeat, LeaveGroup) and the
- * rebalance state machine: Empty → PreparingRebalance → CompletingRebalance → Stable, with
+ * The join side of the classic group membership protocol (JoinGroup; SyncGroup, Heartbeat and
+ * LeaveGroup are in membership.ts) and the rebalance state machine: Empty → PreparingRebalance → CompletingRebalance → Stable, with
  * generations, protocol selection, rebalance and session timeouts, the initial rebalance delay,
  * KIP-394 member ids and KIP-345 static membership, following Kafka's GroupCoordinator.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../protocol/errors.js';
-import type {
-  ConsumerGroup,
-  GroupMember,
-  JoinResult,
-  MemberProtocol,
-  SyncResult,
-} from './group.js';
+import type { ConsumerGroup, GroupMember, JoinResult, MemberProtocol } from './group.js';
 
 /** A JoinGroup request as the coordinator needs it. */
 export interface JoinRequest {
@@ -32,16 +26,6 @@ export interface JoinRequest {
   supportsSkipAssignment: boolean;
 }
 
-export interface SyncRequest {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-  groupInstanceId: string | null;
-  protocolType: string | null;
-  protocolName: string | null;
-  assignments: { memberId: string; assignment: Buffer }[];
-}
-
 /** What the rebalance logic needs from the coordinator around it. */
 export interface RebalanceHost {
   readonly log: Logger;
@@ -50,9 +34,9 @@ export interface RebalanceHost {
   storeGroup(group: ConsumerGroup): Promise<unknown>;
 }
 
-const EMPTY = Buffer.alloc(0);
+export const EMPTY = Buffer.alloc(0);
 
-function joinError(memberId: string, errorCode: number): JoinResult {
+export function joinError(memberId: string, errorCode: number): JoinResult {
   return {
     errorCode,
     generationId: -1,
@@ -104,7 +88,7 @@ export class Rebalancer {
       // that never does leaves no member behind (only a pending id, dropped after its session).
       const timer = setTimeout(() => {
         group.pendingMembers.delete(memberId);
-        if (group.is('PreparingRebalance')) this.#tryCompleteJoin(group);
+        if (group.is('PreparingRebalance')) this.tryCompleteJoin(group);
       }, req.sessionTimeoutMs);
       group.pendingMembers.set(memberId, timer);
       return Promise.resolve(joinError(memberId, ErrorCode.MEMBER_ID_REQUIRED));
@@ -136,7 +120,7 @@ export class Rebalancer {
         // Stable: a rejoin of the leader, or with new protocols, starts a rebalance.
         if (member.memberId === group.leaderId || !sameProtocols(member.protocols, req.protocols))
           return this.#updateMemberAndRebalance(group, member, req);
-        this.#resetSession(group, member);
+        this.resetSession(group, member);
         return Promise.resolve(this.#joinResponse(group, member, false));
     }
   }
@@ -174,7 +158,7 @@ export class Rebalancer {
         { group: group.groupId, instance: req.groupInstanceId },
         'static member rejoined',
       );
-      this.#resetSession(group, member);
+      this.resetSession(group, member);
       const result = this.#joinResponse(group, member, req.supportsSkipAssignment);
       return this.#host.storeGroup(group).then(
         () => result,
@@ -212,7 +196,7 @@ export class Rebalancer {
       member.awaitingJoin = resolve;
     });
     this.#maybePrepareRebalance(group, `member ${memberId} joined`);
-    this.#tryCompleteJoin(group);
+    this.tryCompleteJoin(group);
     return joined;
   }
 
@@ -230,16 +214,17 @@ export class Rebalancer {
       member.awaitingJoin = resolve;
     });
     this.#maybePrepareRebalance(group, `member ${member.memberId} rejoined`);
-    this.#tryCompleteJoin(group);
+    this.tryCompleteJoin(group);
     return joined;
   }
 
   #maybePrepareRebalance(group: ConsumerGroup, reason: string): void {
     if (group.is('Stable') || group.is('CompletingRebalance') || group.is('Empty'))
-      this.#prepareRebalance(group, reason);
+      this.prepareRebalance(group, reason);
   }
 
-  #prepareRebalance(group: ConsumerGroup, reason: string): void {
+  /** Starts a rebalance: everyone must rejoin (used by SyncGroup/LeaveGroup handling too). */
+  prepareRebalance(group: ConsumerGroup, reason: string): void {
     if (group.is('CompletingRebalance')) {
       // The leader's assignment for this generation will not come: everyone rejoins.
       for (const m of group.members.values()) {
@@ -282,7 +267,8 @@ export class Rebalancer {
     }, delay);
   }
 
-  #tryCompleteJoin(group: ConsumerGroup): void {
+  /** Ends the join phase now if every member has rejoined. */
+  tryCompleteJoin(group: ConsumerGroup): void {
     if (group.is('PreparingRebalance') && !group.initialDelay && group.allMembersJoined())
       this.#completeJoin(group);
   }
@@ -327,7 +313,7 @@ export class Rebalancer {
       const reply = m.awaitingJoin;
       m.awaitingJoin = undefined;
       m.isNew = false;
-      this.#resetSession(group, m);
+      this.resetSession(group, m);
       reply?.(this.#joinResponse(group, m, false));
     }
   }
@@ -352,128 +338,10 @@ export class Rebalancer {
     };
   }
 
-  // ------------------------------------------------------------------ SyncGroup
-
-  sync(group: ConsumerGroup | undefined, req: SyncRequest): Promise<SyncResult> {
-    const fail = (errorCode: number) => Promise.resolve({ errorCode, assignment: EMPTY });
-    if (!group || group.is('Dead')) return fail(ErrorCode.UNKNOWN_MEMBER_ID);
-    if (group.isFenced(req.memberId, req.groupInstanceId))
-      return fail(ErrorCode.FENCED_INSTANCE_ID);
-    const member = group.members.get(req.memberId);
-    if (!member) return fail(ErrorCode.UNKNOWN_MEMBER_ID);
-    if (req.generationId !== group.generationId) return fail(ErrorCode.ILLEGAL_GENERATION);
-    if (
-      (req.protocolType !== null && req.protocolType !== group.protocolType) ||
-      (req.protocolName !== null && req.protocolName !== group.protocolName)
-    )
-      return fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
-    switch (group.state) {
-      case 'PreparingRebalance':
-        return fail(ErrorCode.REBALANCE_IN_PROGRESS);
-      case 'Stable':
-        this.#resetSession(group, member);
-        return Promise.resolve({ errorCode: ErrorCode.NONE, assignment: member.assignment });
-      case 'CompletingRebalance':
-        break;
-      default:
-        return fail(ErrorCode.UNKNOWN_MEMBER_ID);
-    }
-    this.#resetSession(group, member);
-    member.awaitingSync?.({ errorCode: ErrorCode.REBALANCE_IN_PROGRESS, assignment: EMPTY });
-    const synced = new Promise<SyncResult>((resolve) => {
-      member.awaitingSync = resolve;
-    });
-    if (member.memberId === group.leaderId) {
-      const byMember = new Map(req.assignments.map((a) => [a.memberId, a.assignment]));
-      const generation = group.generationId;
-      for (const m of group.members.values())
-        m.assignment = Buffer.from(byMember.get(m.memberId) ?? EMPTY);
-      this.#host.storeGroup(group).then(
-        () => {
-          if (!group.is('CompletingRebalance') || group.generationId !== generation) return;
-          group.transitionTo('Stable');
-          this.#host.log.info({ group: group.groupId, generation }, 'group is stable');
-          for (const m of group.members.values()) {
-            m.awaitingSync?.({ errorCode: ErrorCode.NONE, assignment: m.assignment });
-            m.awaitingSync = undefined;
-          }
-        },
-        (err: Error) => {
-          this.#host.log.error(
-            { err, group: group.groupId },
-            'storing the group assignment failed',
-          );
-          if (!group.is('CompletingRebalance') || group.generationId !== generation) return;
-          // Kafka's answer when the write fails: rebalance again.
-          for (const m of group.members.values()) {
-            m.awaitingSync?.({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, assignment: EMPTY });
-            m.awaitingSync = undefined;
-          }
-          this.#prepareRebalance(group, 'storing the assignment failed');
-        },
-      );
-    }
-    return synced;
-  }
-
-  // ------------------------------------------------------------------ Heartbeat
-
-  heartbeat(
-    group: ConsumerGroup | undefined,
-    memberId: string,
-    groupInstanceId: string | null,
-    generationId: number,
-  ): number {
-    if (!group || group.is('Dead') || group.is('Empty')) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (group.isFenced(memberId, groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
-    const member = group.members.get(memberId);
-    if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
-    this.#resetSession(group, member);
-    return group.is('PreparingRebalance') ? ErrorCode.REBALANCE_IN_PROGRESS : ErrorCode.NONE;
-  }
-
-  /** Heartbeat-equivalent activity (an offset commit) keeps a member alive. */
-  touch(group: ConsumerGroup, memberId: string): void {
-    const m = group.members.get(memberId);
-    if (m) this.#resetSession(group, m);
-  }
-
-  // ------------------------------------------------------------------ LeaveGroup
-
-  /** Removes one leaving member; returns its error code. */
-  leave(
-    group: ConsumerGroup | undefined,
-    memberId: string,
-    groupInstanceId: string | null,
-  ): number {
-    if (!group || group.is('Dead')) return ErrorCode.UNKNOWN_MEMBER_ID;
-    let member: GroupMember | undefined;
-    if (groupInstanceId !== null) {
-      const current = group.staticMembers.get(groupInstanceId);
-      if (current === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-      if (memberId !== '' && memberId !== current) return ErrorCode.FENCED_INSTANCE_ID;
-      member = group.members.get(current);
-    } else {
-      const pending = group.pendingMembers.get(memberId);
-      if (pending !== undefined) {
-        clearTimeout(pending);
-        group.pendingMembers.delete(memberId);
-        this.#tryCompleteJoin(group);
-        return ErrorCode.NONE;
-      }
-      member = group.members.get(memberId);
-    }
-    if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
-    member.awaitingJoin?.(joinError(member.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
-    member.awaitingJoin = undefined;
-    this.#removeMemberAndUpdate(group, member, 'left the group');
-    return ErrorCode.NONE;
-  }
-
   // ------------------------------------------------------------------ timeouts and removal
 
-  #resetSession(group: ConsumerGroup, member: GroupMember): void {
+  /** (Re)starts a member's session timer. */
+  resetSession(group: ConsumerGroup, member: GroupMember): void {
     clearTimeout(member.sessionTimer);
     member.sessionTimer = setTimeout(
       () => this.#sessionExpired(group, member),
@@ -486,7 +354,7 @@ export class Rebalancer {
     if (group.members.get(member.memberId) !== member) return;
     // A member waiting in JoinGroup is alive; the rebalance timeout decides about it.
     if (member.awaitingJoin) return;
-    this.#removeMemberAndUpdate(group, member, 'session timed out');
+    this.removeMemberAndUpdate(group, member, 'session timed out');
   }
 
   #removeMember(group: ConsumerGroup, member: GroupMember, why: string): void {
@@ -508,10 +376,11 @@ export class Rebalancer {
     );
   }
 
-  #removeMemberAndUpdate(group: ConsumerGroup, member: GroupMember, why: string): void {
+  /** Removes a member and moves the group on (rebalance, or finish a waiting join phase). */
+  removeMemberAndUpdate(group: ConsumerGroup, member: GroupMember, why: string): void {
     this.#removeMember(group, member, why);
-    if (group.is('Stable') || group.is('CompletingRebalance')) this.#prepareRebalance(group, why);
-    else if (group.is('PreparingRebalance')) this.#tryCompleteJoin(group);
+    if (group.is('Stable') || group.is('CompletingRebalance')) this.prepareRebalance(group, why);
+    else if (group.is('PreparingRebalance')) this.tryCompleteJoin(group);
   }
 
   /** Empties a group being deleted or a coordinator shutting down: clears every timer. */
@@ -532,6 +401,6 @@ export class Rebalancer {
 
   /** After a restart: the members read back from `__consumer_offsets` must heartbeat again. */
   startSessions(group: ConsumerGroup): void {
-    for (const m of group.members.values()) this.#resetSession(group, m);
+    for (const m of group.members.values()) this.resetSession(group, m);
   }
 }
