@@ -67,6 +67,7 @@ export class Container {
   #outputs: OutputBuffer | undefined;
   #metricsServer: Server | undefined;
   #metricsPort: number | undefined;
+  #taskCount = 0;
   #stopping = false;
   #commitRequested = false;
   #failure: Error | undefined;
@@ -113,7 +114,7 @@ export class Container {
     try {
       await this.#setUp();
       logger.info(
-        { event: 'container-started', metricsPort: this.#metricsPort },
+        { event: 'container-started', tasks: this.#taskCount, metricsPort: this.#metricsPort },
         `job ${this.jobId}: container started`,
       );
       await this.#loop();
@@ -147,7 +148,7 @@ export class Container {
       this.#metricsServer = m.server;
       this.#metricsPort = m.port;
     }
-    const tasks = await this.#createTopics(admin);
+    this.#taskCount = await this.#createTopics(admin);
 
     const producer = new Producer({
       ...this.#client,
@@ -512,7 +513,11 @@ export class Container {
     this.metrics.tasks.set({ job: this.jobId }, this.#tasks.size);
     if (leaving.length > 0) {
       this.logger.info(
-        { event: clean ? 'tasks-revoked' : 'tasks-lost', tasks: leaving.map((t) => t.partition) },
+        {
+          event: clean ? 'tasks-revoked' : 'tasks-lost',
+          removed: leaving.map((t) => t.partition),
+          tasks: [...this.#tasks.keys()].sort((a, b) => a - b),
+        },
         `tasks ${clean ? 'revoked' : 'lost'}: ${leaving.map((t) => t.partition).join(', ')}`,
       );
     }
