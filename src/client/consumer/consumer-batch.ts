@@ -74,58 +74,77 @@ export class ConsumerBatch implements Iterable<ConsumerRecord> {
 
   /** True when the batch holds no record to deliver (e.g. only control records). */
   get isEmpty(): boolean {
-    for (const _ of this.walk()) return false;
-    return true;
+    let empty = true;
+    this.visit(() => {
+      empty = false;
+      return false;
+    });
+    return empty;
   }
 
   /**
-   * Walks deliverable records with one reused cursor: skips records before the fetch position,
-   * control batches and, under read_committed, batches of aborted transactions.
+   * A predicate over the batches in order: skips batches before the fetch position, control
+   * batches and, under read_committed, batches of aborted transactions. Stateful (it tracks
+   * which producers are inside an aborted range), so use a fresh one per walk.
    */
-  private *walk(): Generator<{ cursor: RecordCursor; batch: RecordBatch }> {
-    const cursor = new RecordCursor();
-    const abortedOpen = new Set<number>();
-    let nextAborted = 0;
+  private batchFilter(): (batch: RecordBatch) => boolean {
     const aborted = this.aborted;
-    for (const batch of this.batches) {
-      if (batch.lastOffset < this.fromOffset) continue;
-      if (aborted) {
-        while (
-          nextAborted < aborted.length &&
-          aborted[nextAborted].firstOffset <= batch.lastOffset
-        ) {
-          abortedOpen.add(aborted[nextAborted].producerId);
-          nextAborted++;
-        }
-        if (batch.isControl) {
-          // The abort (or commit) marker closes the producer's aborted range.
-          abortedOpen.delete(batch.producerId);
-          continue;
-        }
-        if (batch.isTransactional && abortedOpen.has(batch.producerId)) continue;
-      } else if (batch.isControl) {
-        continue;
+    const from = this.fromOffset;
+    if (!aborted) return (batch) => batch.lastOffset >= from && !batch.isControl;
+    const open = new Set<number>();
+    let next = 0;
+    return (batch) => {
+      while (next < aborted.length && aborted[next].firstOffset <= batch.lastOffset) {
+        open.add(aborted[next].producerId);
+        next++;
       }
+      if (batch.isControl) {
+        // The abort (or commit) marker closes the producer's aborted range.
+        open.delete(batch.producerId);
+        return false;
+      }
+      if (batch.lastOffset < from) return false;
+      return !(batch.isTransactional && open.has(batch.producerId));
+    };
+  }
+
+  /**
+   * Calls `fn` with one reused cursor for each deliverable record, stopping when it returns
+   * false. No allocation per record.
+   */
+  private visit(fn: (cursor: RecordCursor) => boolean | undefined): void {
+    const cursor = new RecordCursor();
+    const keep = this.batchFilter();
+    const from = this.fromOffset;
+    for (const batch of this.batches) {
+      if (!keep(batch)) continue;
       batch.cursor(cursor);
       while (cursor.next()) {
-        if (cursor.offset < this.fromOffset) continue;
-        yield { cursor, batch };
+        if (cursor.offset >= from && fn(cursor) === false) return;
       }
     }
   }
 
   *[Symbol.iterator](): Iterator<ConsumerRecord> {
-    for (const { cursor, batch } of this.walk()) {
-      yield {
-        topic: this.topic,
-        partition: this.partition,
-        offset: cursor.offset,
-        timestamp: cursor.timestamp,
-        key: cursor.key(),
-        value: cursor.value(),
-        headers: cursor.headerCount === 0 ? [] : cursor.headers(),
-        leaderEpoch: batch.partitionLeaderEpoch,
-      };
+    const cursor = new RecordCursor();
+    const keep = this.batchFilter();
+    const from = this.fromOffset;
+    for (const batch of this.batches) {
+      if (!keep(batch)) continue;
+      batch.cursor(cursor);
+      while (cursor.next()) {
+        if (cursor.offset < from) continue;
+        yield {
+          topic: this.topic,
+          partition: this.partition,
+          offset: cursor.offset,
+          timestamp: cursor.timestamp,
+          key: cursor.key(),
+          value: cursor.value(),
+          headers: cursor.headerCount === 0 ? [] : cursor.headers(),
+          leaderEpoch: batch.partitionLeaderEpoch,
+        };
+      }
     }
   }
 
@@ -137,7 +156,10 @@ export class ConsumerBatch implements Iterable<ConsumerRecord> {
   /** Number of deliverable records (decodes the record framing, not the values). */
   get count(): number {
     let n = 0;
-    for (const _ of this.walk()) n++;
+    this.visit(() => {
+      n++;
+      return true;
+    });
     return n;
   }
 
@@ -148,7 +170,9 @@ export class ConsumerBatch implements Iterable<ConsumerRecord> {
   forEachValue(
     fn: (buffer: Buffer, valueOffset: number, valueLength: number, offset: number) => void,
   ): void {
-    for (const { cursor } of this.walk())
-      fn(cursor.buffer, cursor.valueOffset, cursor.valueLength, cursor.offset);
+    this.visit((c) => {
+      fn(c.buffer, c.valueOffset, c.valueLength, c.offset);
+      return true;
+    });
   }
 }
