@@ -182,6 +182,8 @@ async function main(): Promise<void> {
   //    on the same disk, so that both see the same machine noise and the same writeback.
   const raw: number[] = [];
   const app: number[] = [];
+  // Warm-up (JIT, page allocator), not measured.
+  await interleaved(buf, Math.min(count, 1024)).close();
   for (let round = 0; round < 3; round++) {
     const r = interleaved(buf, count);
     raw.push(r.rawMs);

@@ -32,6 +32,16 @@ const assigned: AssignedBatches = {
   positions: new Float64Array(4 * 64),
 };
 
+// A plain function, not a closure per call: the append path allocates nothing it can avoid.
+function bad(
+  where: { topic: string; partition: number },
+  offset: number,
+  pos: number,
+  why: string,
+): CorruptRecordError {
+  return new CorruptRecordError(where.topic, where.partition, offset, '(append)', pos, why);
+}
+
 function writeInt64(buf: Buffer, at: number, v: number): void {
   const hi = Math.floor(v / 4294967296);
   buf.writeInt32BE(hi, at);
@@ -51,8 +61,6 @@ export function assignOffsets(
   onBatch: ((buf: Buffer, at: number) => void) | undefined,
   where: { topic: string; partition: number },
 ): AssignedBatches {
-  const bad = (offset: number, pos: number, why: string): CorruptRecordError =>
-    new CorruptRecordError(where.topic, where.partition, offset, '(append)', pos, why);
   let positions = assigned.positions;
   let offset = firstOffset;
   let pos = 0;
@@ -63,9 +71,9 @@ export function assignOffsets(
     const left = batches.length - pos;
     const size = left >= BATCH_HEADER_SIZE ? BatchHeader.totalSize(batches, pos) : -1;
     if (size < BATCH_HEADER_SIZE || size > left || BatchHeader.magic(batches, pos) !== MAGIC_V2)
-      throw bad(offset, pos, `not a whole magic v2 batch at byte ${pos} of the append`);
+      throw bad(where, offset, pos, `not a whole magic v2 batch at byte ${pos} of the append`);
     const delta = BatchHeader.lastOffsetDelta(batches, pos);
-    if (delta < 0) throw bad(offset, pos, `negative last offset delta ${delta}`);
+    if (delta < 0) throw bad(where, offset, pos, `negative last offset delta ${delta}`);
     BatchHeader.setBaseOffset(batches, offset, pos);
     BatchHeader.setPartitionLeaderEpoch(batches, epoch, pos);
     if (logAppendTime >= 0) {
@@ -94,7 +102,7 @@ export function assignOffsets(
     offset = last + 1;
     pos += size;
   }
-  if (count === 0) throw bad(offset, 0, 'empty append');
+  if (count === 0) throw bad(where, offset, 0, 'empty append');
   assigned.count = count;
   assigned.nextOffset = offset;
   assigned.maxTimestamp = maxTs;

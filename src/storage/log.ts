@@ -224,8 +224,7 @@ export class Log {
     const epoch = opts.leaderEpoch ?? this.leaderEpochs.latestEpoch ?? 0;
     const logAppendTime =
       this.config['message.timestamp.type'] === 'LogAppendTime' ? this.now() : -1;
-    const where = { topic: this.topic, partition: this.partition };
-    const a = assignOffsets(batches, this.nextOffset, epoch, logAppendTime, opts.onBatch, where);
+    const a = assignOffsets(batches, this.nextOffset, epoch, logAppendTime, opts.onBatch, this);
     const offset = a.nextOffset;
     const count = a.count;
     const records = a.records;

@@ -29,6 +29,19 @@ export class TimeIndex extends IndexFile {
     super(path, TIME_INDEX_ENTRY_SIZE, maxBytes, fresh);
   }
 
+  /** Largest timestamp known to be in the index (a cache for maybeAppend). */
+  private lastAppended = Number.NEGATIVE_INFINITY;
+
+  override reset(): void {
+    this.lastAppended = Number.NEGATIVE_INFINITY;
+    super.reset();
+  }
+
+  override unload(): void {
+    this.lastAppended = Number.NEGATIVE_INFINITY;
+    super.unload();
+  }
+
   protected isSane(): boolean {
     let prevTs = Number.NEGATIVE_INFINITY;
     let prevOff = -1;
@@ -44,8 +57,14 @@ export class TimeIndex extends IndexFile {
 
   /** Appends (timestamp, offset) if the timestamp is above the last entry's. */
   maybeAppend(timestamp: number, offset: number): void {
+    // Hot path (once per indexed batch): most calls repeat the last timestamp.
+    if (timestamp <= this.lastAppended) return;
     this.ensureLoaded();
-    if (this.count > 0 && readInt64(this.buf, (this.count - 1) * 12) >= timestamp) return;
+    if (this.count > 0 && readInt64(this.buf, (this.count - 1) * 12) >= timestamp) {
+      this.lastAppended = readInt64(this.buf, (this.count - 1) * 12);
+      return;
+    }
+    this.lastAppended = timestamp;
     this.grow();
     const at = this.count * 12;
     writeInt64(this.buf, at, timestamp);
@@ -113,6 +132,7 @@ export class TimeIndex extends IndexFile {
 
   /** Drops entries for offsets at or above `offset`. */
   truncateToOffset(offset: number): void {
+    this.lastAppended = Number.NEGATIVE_INFINITY;
     this.ensureLoaded();
     let n = this.count;
     while (n > 0 && this.baseOffset + this.buf.readInt32BE((n - 1) * 12 + 8) >= offset) n--;
