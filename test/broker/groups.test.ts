@@ -528,4 +528,49 @@ describe('group coordinator persistence', () => {
       }
     });
   }
+
+  test('a damaged __consumer_offsets batch is skipped with an error; the broker starts and keeps the rest', async () => {
+    let broker = await startBroker({ args: ARGS });
+    const dataDir = broker.dataDir;
+    try {
+      const c = await KafkaTestClient.connect(broker.port);
+      const commit = (offset: bigint) =>
+        c.request(8, 2, {
+          groupId: 'damaged',
+          generationIdOrMemberEpoch: -1,
+          memberId: '',
+          retentionTimeMs: -1n,
+          topics: [
+            {
+              name: 't',
+              partitions: [{ partitionIndex: 0, committedOffset: offset, committedMetadata: null }],
+            },
+          ],
+        });
+      await commit(1n);
+      await commit(2n);
+      c.close();
+      await broker.stop('SIGTERM');
+      const { partitionForGroup } = await import('../../src/broker/groups/records.js');
+      const { readFileSync, writeFileSync } = await import('node:fs');
+      const file = `${dataDir}/__consumer_offsets-${partitionForGroup('damaged', 5)}/00000000000000000000.log`;
+      const bytes = readFileSync(file);
+      bytes[bytes.length - 3] ^= 0xff; // inside the second batch's record
+      writeFileSync(file, bytes);
+      broker = await startBroker({ dataDir, args: ARGS });
+      const c2 = await KafkaTestClient.connect(broker.port);
+      try {
+        assert.deepEqual(await fetchOffsets(c2, 'damaged', null), [['t', 0, 1]]);
+      } finally {
+        c2.close();
+      }
+      assert.ok(
+        broker.lines.some((l) => l.level === 50 && String(l.msg).includes('__consumer_offsets')),
+      );
+    } finally {
+      await broker.cleanup();
+      const { rmSync } = await import('node:fs');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });

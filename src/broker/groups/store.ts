@@ -131,39 +131,60 @@ export class OffsetsTopicStore {
     const stats: ReplayStats = { partitions: 0, records: 0, bytes: 0, ms: 0 };
     const topic = this.#topics.get(OFFSETS_TOPIC);
     if (!topic) return stats;
-    let buf = Buffer.allocUnsafe(READ_CHUNK);
+    let buf: Buffer = Buffer.allocUnsafe(READ_CHUNK);
     for (let p = 0; p < topic.partitions; p++) {
       const log = this.#topics.log(topic, p);
       if (!log) continue;
       stats.partitions++;
-      let offset = log.logStartOffset;
-      while (offset < log.logEndOffset) {
-        const r = log.read(offset, READ_CHUNK);
-        if (r.ranges.length === 0) break;
-        for (const range of r.ranges) {
-          if (buf.length < range.length) buf = Buffer.allocUnsafe(range.length);
-          readSync(range.fd, buf, 0, range.length, range.position);
-          stats.bytes += range.length;
-          for (const batch of new RecordBatchIterator(buf, {}, 0, range.length)) {
-            if (batch.isControl) continue;
-            for (const rec of batch) {
-              if (rec.key === null) continue;
-              stats.records++;
-              try {
-                apply(decodeOffsetsTopicRecord(rec.key, rec.value));
-              } catch (err) {
-                this.#log.warn(
-                  { partition: p, offset: rec.offset, err: (err as Error).message },
-                  'skipped an unreadable __consumer_offsets record',
-                );
-              }
-            }
-          }
-        }
-        offset = r.lastOffset + 1;
+      try {
+        buf = this.#replayPartition(log, buf, stats, apply);
+      } catch (err) {
+        // Damage the log's recovery did not repair: keep what was read, and start anyway
+        // (a broker that cannot start loses more than the offsets after the damage).
+        this.#log.error(
+          { partition: p, err: (err as Error).message },
+          'could not read the rest of a __consumer_offsets partition; later commits there are lost',
+        );
       }
     }
     stats.ms = performance.now() - started;
     return stats;
+  }
+
+  /** Replays one partition; returns the (possibly grown) read buffer. */
+  #replayPartition(
+    log: Log,
+    buffer: Buffer,
+    stats: ReplayStats,
+    apply: (rec: OffsetsTopicRecord) => void,
+  ): Buffer {
+    let buf = buffer;
+    let offset = log.logStartOffset;
+    while (offset < log.logEndOffset) {
+      const r = log.read(offset, READ_CHUNK);
+      if (r.ranges.length === 0) break;
+      for (const range of r.ranges) {
+        if (buf.length < range.length) buf = Buffer.allocUnsafe(range.length);
+        readSync(range.fd, buf, 0, range.length, range.position);
+        stats.bytes += range.length;
+        for (const batch of new RecordBatchIterator(buf, {}, 0, range.length)) {
+          if (batch.isControl) continue;
+          for (const rec of batch) {
+            if (rec.key === null) continue;
+            stats.records++;
+            try {
+              apply(decodeOffsetsTopicRecord(rec.key, rec.value));
+            } catch (err) {
+              this.#log.warn(
+                { partition: log.partition, offset: rec.offset, err: (err as Error).message },
+                'skipped an unreadable __consumer_offsets record',
+              );
+            }
+          }
+        }
+      }
+      offset = r.lastOffset + 1;
+    }
+    return buf;
   }
 }

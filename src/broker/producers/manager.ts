@@ -194,6 +194,7 @@ export class ProducerStateManager {
         let pos = 0;
         while (pos + BATCH_HEADER_SIZE <= range.length) {
           const size = BatchHeader.totalSize(buf, pos);
+          if (size < BATCH_HEADER_SIZE || pos + size > range.length) break; // not a whole batch
           const pid = BatchHeader.producerId(buf, pos);
           if (pid >= 0 && !BatchHeader.isControl(buf, pos)) {
             const base = BatchHeader.baseOffset(buf, pos);
