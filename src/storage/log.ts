@@ -150,6 +150,10 @@ export class Log {
     return this.segmentList[this.segmentList.length - 1];
   }
 
+  // Bound once: a closure per read would be allocated (and, under tsx, renamed) on every fetch.
+  private readonly loadIndexesFn = (seg: LogSegment): void => this.loadIndexes(seg);
+  private readonly markCorruptFn = (err: CorruptRecordError): void => this.markCorrupt(err);
+
   /** Loads a segment's indexes on first use; damage found while rebuilding them is recorded. */
   private loadIndexes(seg: LogSegment): void {
     const r = loadIndexes(seg, { topic: this.topic, partition: this.partition });
@@ -332,8 +336,8 @@ export class Log {
       maxOffset,
       opts.minOneBatch ?? true,
       this,
-      (seg) => this.loadIndexes(seg),
-      (err) => this.markCorrupt(err),
+      this.loadIndexesFn,
+      this.markCorruptFn,
     );
     if (!span) return result;
     const length = span.end - span.first.position;
@@ -371,9 +375,7 @@ export class Log {
     timestamp: number,
   ): (TimestampAndOffset & { batchLastOffset: number }) | undefined {
     this.checkOpen();
-    return findOffsetForTimestamp(this.segmentList, timestamp, this.lso, this, (seg) =>
-      this.loadIndexes(seg),
-    );
+    return findOffsetForTimestamp(this.segmentList, timestamp, this.lso, this, this.loadIndexesFn);
   }
 
   /** ListOffsets MAX_TIMESTAMP: the largest timestamp and the last offset of its batch. */
