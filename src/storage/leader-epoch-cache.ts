@@ -77,7 +77,27 @@ export class LeaderEpochCache {
     this.persist();
   }
 
+  /** The file lags the entries (a write failed); retried by persistIfDirty(). */
+  private dirty = false;
+
+  /**
+   * Writes the checkpoint. A failure (disk full) must not fail the append that found a new
+   * epoch, whose data is already written: the entries stay in memory, the file is marked dirty
+   * and rewritten by the next flush.
+   */
   private persist(): void {
+    try {
+      writeEpochCheckpoint(this.path, this.entries);
+      this.dirty = false;
+    } catch {
+      this.dirty = true;
+    }
+  }
+
+  /** Rewrites the checkpoint if an earlier write failed; throws if it fails again. */
+  persistIfDirty(): void {
+    if (!this.dirty) return;
     writeEpochCheckpoint(this.path, this.entries);
+    this.dirty = false;
   }
 }

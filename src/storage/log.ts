@@ -544,6 +544,7 @@ export class Log {
         s.offsetIndex.flush(false);
         s.timeIndex.flush(false);
       }
+      this.leaderEpochs.persistIfDirty();
       await this.syncData(this.recoveryPointValue, to);
       // Index files are small; fsync them after the data so the recovery point only moves once
       // both are durable.
