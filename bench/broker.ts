@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Broker } from '../src/broker/broker.js';
 import { loadBrokerConfig } from '../src/broker/config.js';
+import { groupBenchmark } from './groups.js';
 import type { ApiMessages } from '../src/protocol/generated/index.js';
 import { encodeRequestFrame, readResponse } from '../src/protocol/messages.js';
 import { encodeRecordBatch, type RecordInput } from '../src/protocol/record-batch/index.js';
@@ -174,6 +175,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'brook-bench-broker-'));
   const config = loadBrokerConfig({
     flags: { dataDir: dir, host: '127.0.0.1', port: 0, metricsPort: 0 },
+    sets: ['group.initial.rebalance.delay.ms=0'],
   });
   const broker = await Broker.start(config, pino({ level: 'warn' }));
   const port = broker.addresses.listeners[0].port;
@@ -282,6 +284,7 @@ async function main(): Promise<void> {
       `Fetch v12, 1 MiB per request            ${f.toFixed(0).padStart(8)} records/s  ${((f * 108) / MB).toFixed(0)} MB/s`,
     );
     await kcatRound(port);
+    await groupBenchmark(port);
     console.log(
       '\n# Anchor (Kafka 2014, one producer, acks=1, 8 KB batches): 821,557 records/s produce, 940,521 consume',
     );
