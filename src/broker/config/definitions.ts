@@ -327,6 +327,20 @@ const defs: ConfigDef[] = [
     doc: 'How long committed offsets of an empty group are kept.',
   },
   {
+    key: 'offsets.retention.check.interval.ms',
+    type: 'int',
+    default: 600000,
+    min: 1,
+    doc: 'How often expired committed offsets are removed.',
+  },
+  {
+    key: 'offset.metadata.max.bytes',
+    type: 'int',
+    default: 4096,
+    min: 0,
+    doc: 'Longest metadata string an OffsetCommit may carry (OFFSET_METADATA_TOO_LARGE beyond).',
+  },
+  {
     key: 'group.initial.rebalance.delay.ms',
     type: 'int',
     default: 3000,

@@ -21,11 +21,6 @@ import { groupMetadataKey, offsetCommitKey, offsetCommitValue } from './records.
 import { applyOffsetsRecord, groupMetadataRecord } from './persisted-state.js';
 import { OffsetsTopicStore, type ReplayStats, type StoreRecord } from './store.js';
 
-/** Kafka's offset.metadata.max.bytes default. */
-export const OFFSET_METADATA_MAX_BYTES = 4096;
-/** Kafka's offsets.retention.check.interval.ms default. */
-export const OFFSETS_RETENTION_CHECK_INTERVAL_MS = 600000;
-
 /** One partition's commit in an OffsetCommit request. */
 export interface OffsetCommitPartition {
   partitionIndex: number;
@@ -96,7 +91,9 @@ export class GroupCoordinator {
   }
 
   /** Replays `__consumer_offsets` and starts the offset expiry timer. */
-  start(expiryIntervalMs = OFFSETS_RETENTION_CHECK_INTERVAL_MS): ReplayStats {
+  start(
+    expiryIntervalMs = this.#config.int('offsets.retention.check.interval.ms'),
+  ): ReplayStats {
     const stats = this.#store.replay((rec) => applyOffsetsRecord(this.#groups, rec));
     for (const g of this.#groups.values()) this.#rebalancer.startSessions(g);
     this.#expiryTimer = setInterval(() => {
@@ -235,7 +232,7 @@ export class GroupCoordinator {
     const codes = req.topics.map((t) =>
       t.partitions.map((p) => {
         const metadata = p.committedMetadata ?? '';
-        if (Buffer.byteLength(metadata) > OFFSET_METADATA_MAX_BYTES)
+        if (Buffer.byteLength(metadata) > this.#config.int('offset.metadata.max.bytes'))
           return ErrorCode.OFFSET_METADATA_TOO_LARGE;
         const value: CommittedOffset = {
           offset: p.committedOffset,
