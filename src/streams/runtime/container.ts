@@ -10,10 +10,12 @@ import { pino, type Logger } from 'pino';
 import {
   Admin,
   type ClientOptions,
+  ConnectionError,
   Consumer,
   type ConsumerBatch,
   KafkaError,
   Producer,
+  TimeoutError,
   type TopicPartition,
   type TopicPartitionOffset,
 } from '../../client/index.js';
@@ -328,7 +330,6 @@ export class Container {
     if (task === undefined || !this.#ready.has(task)) return;
     const labels = { job: this.jobId, task: task.name };
     const iterator = batch[Symbol.iterator]();
-    const before = task.processed;
     if (task.pending === undefined) {
       const result = task.processRecords(iterator);
       if (result !== undefined) this.#track(task, result);
@@ -342,7 +343,7 @@ export class Container {
         }),
       );
     }
-    this.metrics.processed.inc(labels, task.processed - before);
+    this.metrics.processed.inc(labels, task.takeProcessedCount());
     this.metrics.inputLag.set(
       { ...labels, topic: batch.topic, partition: String(batch.partition) },
       Math.max(0, batch.highWatermark - batch.nextOffset),
@@ -403,8 +404,18 @@ export class Container {
       try {
         await this.#consumer!.commitSync(offsets);
       } catch (error) {
-        // A rebalance under way: the next commit (or the revoke) checkpoints these tasks.
-        if (!(error instanceof KafkaError)) throw error;
+        // A rebalance under way or the coordinator unreachable: the next commit (or the revoke)
+        // checkpoints these tasks; the state already flushed stays consistent with the older
+        // checkpoint, as a restart would restore to exactly that one.
+        if (
+          !(
+            error instanceof KafkaError ||
+            error instanceof ConnectionError ||
+            error instanceof TimeoutError
+          )
+        ) {
+          throw error;
+        }
         this.logger.warn({ event: 'commit-failed', err: error }, `commit failed: ${error.message}`);
         return;
       }
@@ -478,15 +489,21 @@ export class Container {
       return;
     }
     const consumer = this.#consumer!;
-    const fromStart: TopicPartition[] = [];
-    for (const tp of tps) {
-      const offset = task.offsets.get(tp.topic);
-      if (offset !== undefined) consumer.seek(tp, offset);
-      else fromStart.push(tp);
-    }
-    if (fromStart.length > 0) {
-      if (this.#runtime.reset === 'earliest') await consumer.seekToBeginning(fromStart);
-      else await consumer.seekToEnd(fromStart);
+    try {
+      const fromStart: TopicPartition[] = [];
+      for (const tp of tps) {
+        const offset = task.offsets.get(tp.topic);
+        if (offset !== undefined) consumer.seek(tp, offset);
+        else fromStart.push(tp);
+      }
+      if (fromStart.length > 0) {
+        if (this.#runtime.reset === 'earliest') await consumer.seekToBeginning(fromStart);
+        else await consumer.seekToEnd(fromStart);
+      }
+    } catch (error) {
+      // Revoked while seeking: the revoke closes the task; anything else is a failure.
+      if (this.#tasks.get(task.partition) !== task) return;
+      throw error;
     }
     if (this.#tasks.get(task.partition) !== task) return;
     this.#ready.add(task);
@@ -507,8 +524,14 @@ export class Container {
     if (clean) await this.#commitAll(ready);
     for (const task of leaving) {
       this.#ready.delete(task);
-      if (clean) await task.close();
-      else await task.abandon();
+      if (clean) {
+        await task.close();
+      } else {
+        // Let started work finish against open stores, then drop everything since the last
+        // checkpoint: the task's new owner resumes from that checkpoint.
+        await task.drain().catch(() => {});
+        await task.abandon();
+      }
     }
     this.metrics.tasks.set({ job: this.jobId }, this.#tasks.size);
     if (leaving.length > 0) {

@@ -74,6 +74,7 @@ export class TaskInstance {
   /** Batches waiting in `pending`. */
   queued = 0;
   processed = 0;
+  #counted = 0;
   #processedAtLastRate = 0;
   #rateSince = performance.now();
   readonly #labels: { job: string; task: string };
@@ -281,6 +282,13 @@ export class TaskInstance {
     return out;
   }
 
+  /** Messages processed since the last call (asynchronous ones finish after their dispatch). */
+  takeProcessedCount(): number {
+    const n = this.processed - this.#counted;
+    this.#counted = this.processed;
+    return n;
+  }
+
   /** Updates the per-task gauges (rate, store sizes); called after a commit. */
   updateGauges(): void {
     const { metrics } = this.#env;
@@ -290,6 +298,7 @@ export class TaskInstance {
       metrics.processRate.set(this.#labels, (this.processed - this.#processedAtLastRate) / seconds);
     }
     this.#processedAtLastRate = this.processed;
+    metrics.processed.inc(this.#labels, this.takeProcessedCount());
     this.#rateSince = now;
     for (const s of this.#stores.values()) {
       metrics.storeSize.set({ ...this.#labels, store: s.name }, s.typed.approximateCount());
