@@ -86,6 +86,26 @@ function storeContents(stateDir: string): Promise<Map<string, number>> {
   })();
 }
 
+/** Every store's entries of every task, as hex, in key order: the bytes on disk. */
+async function rawStores(stateDir: string): Promise<Record<string, [string, string][]>> {
+  const out: Record<string, [string, string][]> = {};
+  for (const store of ['counts', 'positions']) {
+    for (let p = 0; p < PARTITIONS; p++) {
+      const task = taskNameForPartition(p);
+      const engine = await LmdbEngine.open(storeDirectory(stateDir, 'word-count', store, task));
+      try {
+        out[`${store}/${task}`] = [...engine.all()].map(({ key, value }) => [
+          key.toString('hex'),
+          value.toString('hex'),
+        ]);
+      } finally {
+        await engine.close();
+      }
+    }
+  }
+  return out;
+}
+
 function sorted<V>(map: Map<string, V>): [string, V][] {
   return [...map].sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }
@@ -140,6 +160,7 @@ test('word count stays exact across kill -9 restarts, on the same and on an empt
   );
   assert.deepEqual(sorted(changelog), expected, 'last value per word in the changelog');
   assert.deepEqual(sorted(await storeContents(state.path)), expected, 'store files');
+  const original = await rawStores(state.path);
 
   // After a clean stop, local state is reused (host affinity): only the tail is replayed.
   const reuse = run(state.path);
@@ -167,6 +188,7 @@ test('word count stays exact across kill -9 restarts, on the same and on an empt
     expected,
     'store rebuilt from the changelog',
   );
+  assert.deepEqual(await rawStores(fresh.path), original, 'rebuilt stores equal byte for byte');
   const outputsAfter = await lastValues(bootstrap, 'word-counts', (b) =>
     Number(b.toString('utf8')),
   );
