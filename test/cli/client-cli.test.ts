@@ -151,6 +151,32 @@ describe('brook topics / produce / consume against Brook', () => {
       json.map((_, i) => i),
     );
     for (const j of json) assert.equal(j.partition, 1);
+    // In a group: the offsets of what was printed are committed on exit.
+    r = await brook([
+      'consume',
+      ...bs,
+      '--topic',
+      'cli-p',
+      '--group',
+      'cli-g',
+      '--from-beginning',
+      '--max-messages',
+      '100',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim().split('\n').length, 100);
+    r = await brook(['groups', 'describe', ...bs, '--group', 'cli-g', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const described = JSON.parse(r.stdout) as {
+      partitions: { committedOffset: number; lag: number }[];
+    };
+    assert.equal(
+      described.partitions.reduce((n, p) => n + p.committedOffset, 0),
+      100,
+    );
+    assert.ok(described.partitions.every((p) => p.lag === 0));
+    r = await brook(['groups', 'list', ...bs]);
+    assert.match(r.stdout, /^cli-g$/m);
     r = await brook([
       'consume',
       ...bs,

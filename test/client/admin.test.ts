@@ -83,6 +83,17 @@ describe('admin client against Brook', () => {
     const low = await admin.deleteRecords([{ ...tp, offset: 4 }]);
     assert.equal(low.get('adm-del\u00000'), 4);
     assert.equal((await admin.listOffsets([tp], -2)).get('adm-del\u00000'), 4);
+    // The consumer's seek by time lands on the same offset.
+    const c = new Consumer({ bootstrapServers: target.bootstrap });
+    try {
+      c.assign([tp]);
+      await c.seekToTimestamp(1_000_000 + 6500);
+      assert.equal(c.position(tp), 7);
+      await c.seekToTimestamp(9_000_000_000_000);
+      assert.equal(c.position(tp), 10, 'past the last record: the end');
+    } finally {
+      await c.close();
+    }
     const cluster = await admin.describeCluster();
     assert.equal(cluster.brokers.length, 1);
     assert.ok(cluster.clusterId);

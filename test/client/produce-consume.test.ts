@@ -229,6 +229,29 @@ for (const [name, start] of Object.entries(TARGETS)) {
       }
     });
 
+    test('messages() yields records one by one and leaves the position after the last one read', async () => {
+      await target.createTopic('msgs', 1);
+      const producer = new Producer({ bootstrapServers: target.bootstrap });
+      await producer.send(
+        'msgs',
+        Array.from({ length: 8 }, (_, i) => ({ key: `k${i}`, value: `m${i}` })),
+      );
+      await producer.close();
+      const c = new Consumer({ bootstrapServers: target.bootstrap, autoOffsetReset: 'earliest' });
+      try {
+        c.assign([{ topic: 'msgs', partition: 0 }]);
+        const got: string[] = [];
+        for await (const r of c.messages()) {
+          got.push(`${r.key?.toString()}=${r.value?.toString()}@${r.offset}`);
+          if (got.length === 5) break;
+        }
+        assert.deepEqual(got, ['k0=m0@0', 'k1=m1@1', 'k2=m2@2', 'k3=m3@3', 'k4=m4@4']);
+        assert.equal(c.position({ topic: 'msgs', partition: 0 }), 5);
+      } finally {
+        await c.close();
+      }
+    });
+
     test('a full buffer makes send wait, then fail with a clear error', async () => {
       await target.createTopic('bp', 1);
       // A broker that stops answering: point the producer at the target, learn the metadata,

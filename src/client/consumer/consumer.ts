@@ -613,15 +613,39 @@ export class Consumer {
     }
   }
 
-  /** Records one by one (built on {@link batches}). */
+  /**
+   * Records one by one. The position follows the records handed out: after a `break` it is just
+   * past the last record the loop saw. Auto-commits happen between batches (in the poll), so they
+   * never cover a record that has not been handed out and finished.
+   */
   async *messages(options: { idleTimeoutMs?: number } = {}): AsyncGenerator<ConsumerRecord> {
-    for await (const batch of this.batches(options)) {
-      for (const r of batch) {
-        yield r;
-        // Per-record progress, so that a commit in the middle of a batch is exact.
-        const s = this.assignment.get(tpKey(r.topic, r.partition));
-        if (s && s.epoch === batch.epoch) s.position = r.offset + 1;
+    let idleSince = Date.now();
+    while (!this.closed) {
+      let b: ConsumerBatch | undefined;
+      try {
+        b = await this.poll(1000);
+      } catch (err) {
+        if (this.closed) return;
+        throw err;
       }
+      if (!b) {
+        if (options.idleTimeoutMs !== undefined && Date.now() - idleSince >= options.idleTimeoutMs)
+          return;
+        continue;
+      }
+      idleSince = Date.now();
+      const s = this.assignment.get(tpKey(b.topic, b.partition));
+      let stale = false;
+      for (const r of b) {
+        // A seek, pause or rebalance during the loop makes the rest of the batch stale.
+        if (!s || s.epoch !== b.epoch || this.assignment.get(tpKey(b.topic, b.partition)) !== s) {
+          stale = true;
+          break;
+        }
+        s.position = r.offset + 1;
+        yield r;
+      }
+      if (!stale) this.markProcessed(b);
     }
   }
 

@@ -11,7 +11,7 @@ import {
   encodeConsumerProtocolAssignment,
   encodeConsumerProtocolSubscription,
 } from '../../protocol/generated/index.js';
-import { Reader, Writer } from '../../protocol/primitives/index.js';
+import { DecodeError, Reader, Writer } from '../../protocol/primitives/index.js';
 import type { Cluster } from '../cluster.js';
 import type { Connection } from '../connection.js';
 import { ConnectionError, TimeoutError } from '../errors.js';
@@ -176,7 +176,10 @@ export class GroupMember {
         await this.joinOnce();
         delay = 100;
       } catch (err) {
+        // A response that does not parse is retried too: librdkafka's mock coordinator answers a
+        // refused SyncGroup with a null assignment, which the protocol does not allow.
         const retriable =
+          err instanceof DecodeError ||
           err instanceof ConnectionError ||
           err instanceof TimeoutError ||
           (err instanceof KafkaError && (err.retriable || this.rejoinable(err.code)));
