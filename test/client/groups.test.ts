@@ -254,6 +254,44 @@ for (const [name, start] of Object.entries(TARGETS)) {
     );
 
     groupTest(
+      'a handler past maxPollIntervalMs loses its partitions, then rejoins at its next poll',
+      async () => {
+        const topic = 'poll-timeout';
+        await target.createTopic(topic, 1);
+        await produce(target.bootstrap, topic, 3);
+        let batches = 0;
+        const slow = member(
+          target.bootstrap,
+          'g-poll-timeout',
+          topic,
+          { sessionTimeoutMs: 6000, heartbeatIntervalMs: 200, maxPollIntervalMs: 1500 },
+          async () => {
+            batches++;
+            if (batches === 1) await new Promise((r) => setTimeout(r, 3500));
+          },
+        );
+        try {
+          await waitUntil(() => batches >= 1, 'the first batch', 15000);
+          await waitUntil(
+            () => slow.lost.length > 0,
+            'the member to give up its partitions',
+            10000,
+          );
+          assert.deepEqual(slow.lost, [[`${topic}-0`]]);
+          // Back in the group after the handler returns.
+          await waitUntil(
+            () => slow.consumer.assignedPartitions().length === 1,
+            'the rejoin',
+            20000,
+          );
+          assert.deepEqual(slow.errors, []);
+        } finally {
+          await closeAll([slow]);
+        }
+      },
+    );
+
+    groupTest(
       'commits with metadata; a new member resumes from the committed offsets',
       async () => {
         const topic = 'commits';
