@@ -63,3 +63,5 @@ export {
 export { Container, type ContainerOptions } from './runtime/container.js';
 export { JobLoadError, loadJob } from './runtime/load-job.js';
 export { TASK_ASSIGNOR_NAME, taskAssignor } from './runtime/task-assignor.js';
+// The high-level API, compiled onto the same runtime.
+export * from './dsl/index.js';
