@@ -1,10 +1,23 @@
 /**
  * The records of `__consumer_offsets`: keys and values of committed offsets and group metadata,
- * as Kafka writes them (../shared/kafka-protocol/group-coordinator/*.json). Each key and value
- * starts with an int16 version; the key's version says what the record is (0/1: an offset commit,
- * 2: group metadata). A null value is a tombstone. Hand-written: the message code generator reads
- * only the request/response definitions.
+ * as Kafka writes them. The struct codecs are generated from Kafka's JSON
+ * (../shared/kafka-protocol/group-coordinator/*.json, see docs/protocol-codegen.md); this module
+ * adds what the generated codecs leave to the caller: the int16 record type that starts a key, the
+ * int16 version that starts a value, and the mapping between the wire structs (int64 as bigint,
+ * bytes as views) and the coordinator's own shapes (offsets and timestamps as numbers, bytes
+ * copied). A null value is a tombstone.
  */
+import {
+  decodeGroupMetadataKey,
+  decodeGroupMetadataValue,
+  decodeOffsetCommitKey,
+  decodeOffsetCommitValue,
+  encodeGroupMetadataKey,
+  encodeGroupMetadataValue,
+  encodeOffsetCommitKey,
+  encodeOffsetCommitValue,
+  GROUP_COORDINATOR_RECORDS,
+} from '../../protocol/generated/index.js';
 import { DecodeError, Reader, Writer } from '../../protocol/primitives/index.js';
 
 /** OffsetCommitValue: one committed offset. */
@@ -53,139 +66,142 @@ export type OffsetsTopicRecord =
   /** A record type this broker does not keep (e.g. KIP-848 consumer group records). */
   | { type: 'other'; keyVersion: number };
 
+/** The record types Brook reads and writes: the int16 that starts a key. */
+const RECORD_TYPE = {
+  /** Written by Kafka before 0.10.1 (key version 0); its value is read like OffsetCommitValue. */
+  legacyOffsetCommit: 0,
+  offsetCommit: 1,
+  groupMetadata: 2,
+} as const;
+
 /** The value version Brook writes: v3 is the newest non-flexible OffsetCommitValue. */
 const OFFSET_VALUE_VERSION = 3;
 /** v3 is the newest non-flexible GroupMetadataValue (with group instance ids). */
 const GROUP_VALUE_VERSION = 3;
+/** Keys are at version 0 for every record type (their int16 prefix is the record type). */
+const KEY_VERSION = 0;
+
+/** The newest value versions the generated codecs read, from the generated record table. */
+const MAX_VALUE_VERSION = new Map(
+  GROUP_COORDINATOR_RECORDS.map((spec) => [spec.recordType, spec.valueVersions.max]),
+);
 
 export function offsetCommitKey(group: string, topic: string, partition: number): Buffer {
-  return new Writer(32 + group.length + topic.length)
-    .int16(1)
-    .string(group)
-    .string(topic)
-    .int32(partition)
-    .finish();
-}
-
-export function groupMetadataKey(group: string): Buffer {
-  return new Writer(8 + group.length).int16(2).string(group).finish();
-}
-
-export function offsetCommitValue(v: OffsetCommitValue): Buffer {
-  return new Writer(40 + v.metadata.length)
-    .int16(OFFSET_VALUE_VERSION)
-    .int64Number(v.offset)
-    .int32(v.leaderEpoch)
-    .string(v.metadata)
-    .int64Number(v.commitTimestamp)
-    .finish();
-}
-
-export function groupMetadataValue(v: GroupMetadataValue): Buffer {
-  const w = new Writer(256)
-    .int16(GROUP_VALUE_VERSION)
-    .string(v.protocolType)
-    .int32(v.generation)
-    .nullableString(v.protocol)
-    .nullableString(v.leader)
-    .int64Number(v.currentStateTimestamp)
-    .arrayLength(v.members.length);
-  for (const m of v.members) {
-    w.string(m.memberId)
-      .nullableString(m.groupInstanceId)
-      .string(m.clientId)
-      .string(m.clientHost)
-      .int32(m.rebalanceTimeout)
-      .int32(m.sessionTimeout)
-      .bytes(m.subscription)
-      .bytes(m.assignment);
-  }
+  const w = new Writer(32 + group.length + topic.length).int16(RECORD_TYPE.offsetCommit);
+  encodeOffsetCommitKey(w, { group, topic, partition }, KEY_VERSION);
   return w.finish();
 }
 
-/** Flexible (v4+) strings and bytes are compact; tagged fields are skipped. */
-function str(r: Reader, flex: boolean): string {
-  return flex ? r.compactString() : r.string();
-}
-function nstr(r: Reader, flex: boolean): string | null {
-  return flex ? r.compactNullableString() : r.nullableString();
-}
-function bytes(r: Reader, flex: boolean): Buffer {
-  // Copied: the replayed segment buffer is reused.
-  return Buffer.from(flex ? r.compactBytes() : r.bytes());
+export function groupMetadataKey(group: string): Buffer {
+  const w = new Writer(8 + group.length).int16(RECORD_TYPE.groupMetadata);
+  encodeGroupMetadataKey(w, { group }, KEY_VERSION);
+  return w.finish();
 }
 
-function decodeOffsetValue(r: Reader): OffsetCommitValue {
-  const version = r.int16();
-  if (version < 0 || version > 4) throw new DecodeError(`OffsetCommitValue version ${version}`, 0);
-  const flex = version >= 4;
-  const offset = r.int64Number();
-  const leaderEpoch = version >= 3 ? r.int32() : -1;
-  const metadata = str(r, flex);
-  const commitTimestamp = r.int64Number();
-  const expireTimestamp = version === 1 ? r.int64Number() : -1;
-  if (flex) r.taggedFields();
-  return { offset, leaderEpoch, metadata, commitTimestamp, expireTimestamp };
+export function offsetCommitValue(v: OffsetCommitValue): Buffer {
+  const w = new Writer(40 + v.metadata.length).int16(OFFSET_VALUE_VERSION);
+  encodeOffsetCommitValue(
+    w,
+    {
+      offset: BigInt(v.offset),
+      leaderEpoch: v.leaderEpoch,
+      metadata: v.metadata,
+      commitTimestamp: BigInt(v.commitTimestamp),
+    },
+    OFFSET_VALUE_VERSION,
+  );
+  return w.finish();
 }
 
-function decodeGroupValue(r: Reader): GroupMetadataValue {
+export function groupMetadataValue(v: GroupMetadataValue): Buffer {
+  const w = new Writer(256).int16(GROUP_VALUE_VERSION);
+  encodeGroupMetadataValue(
+    w,
+    {
+      protocolType: v.protocolType,
+      generation: v.generation,
+      protocol: v.protocol,
+      leader: v.leader,
+      currentStateTimestamp: BigInt(v.currentStateTimestamp),
+      members: v.members,
+    },
+    GROUP_VALUE_VERSION,
+  );
+  return w.finish();
+}
+
+/** Reads the int16 value version, checked against what the record type's codec reads. */
+function valueVersion(r: Reader, recordType: number, name: string): number {
   const version = r.int16();
-  if (version < 0 || version > 4) throw new DecodeError(`GroupMetadataValue version ${version}`, 0);
-  const flex = version >= 4;
-  const protocolType = str(r, flex);
-  const generation = r.int32();
-  const protocol = nstr(r, flex);
-  const leader = nstr(r, flex);
-  const currentStateTimestamp = version >= 2 ? r.int64Number() : -1;
-  const n = flex ? r.compactArrayLength(8) : r.arrayLength(8);
-  const members: MemberMetadataValue[] = [];
-  for (let i = 0; i < n; i++) {
-    const memberId = str(r, flex);
-    const groupInstanceId = version >= 3 ? nstr(r, flex) : null;
-    const clientId = str(r, flex);
-    const clientHost = str(r, flex);
-    const rebalanceTimeout = version >= 1 ? r.int32() : -1;
-    const sessionTimeout = r.int32();
-    const subscription = bytes(r, flex);
-    const assignment = bytes(r, flex);
-    if (flex) r.taggedFields();
-    members.push({
-      memberId,
-      groupInstanceId,
-      clientId,
-      clientHost,
-      rebalanceTimeout,
-      sessionTimeout,
-      subscription,
-      assignment,
-    });
-  }
-  if (flex) r.taggedFields();
-  return { protocolType, generation, protocol, leader, currentStateTimestamp, members };
+  const max = MAX_VALUE_VERSION.get(recordType) ?? -1;
+  if (version < 0 || version > max) throw new DecodeError(`${name} version ${version}`, 0);
+  return version;
+}
+
+function decodeOffsetValue(value: Buffer): OffsetCommitValue {
+  const r = new Reader(value);
+  // Kafka reads the values of both offset key types with the OffsetCommitValue schema; its v0 is
+  // the legacy value's layout.
+  const m = decodeOffsetCommitValue(
+    r,
+    valueVersion(r, RECORD_TYPE.offsetCommit, 'OffsetCommitValue'),
+  );
+  return {
+    offset: Number(m.offset),
+    leaderEpoch: m.leaderEpoch,
+    metadata: m.metadata,
+    commitTimestamp: Number(m.commitTimestamp),
+    expireTimestamp: Number(m.expireTimestamp),
+  };
+}
+
+function decodeGroupValue(value: Buffer): GroupMetadataValue {
+  const r = new Reader(value);
+  const m = decodeGroupMetadataValue(
+    r,
+    valueVersion(r, RECORD_TYPE.groupMetadata, 'GroupMetadataValue'),
+  );
+  return {
+    protocolType: m.protocolType,
+    generation: m.generation,
+    protocol: m.protocol,
+    leader: m.leader,
+    currentStateTimestamp: Number(m.currentStateTimestamp),
+    members: m.members.map((mm) => ({
+      memberId: mm.memberId,
+      groupInstanceId: mm.groupInstanceId,
+      clientId: mm.clientId,
+      clientHost: mm.clientHost,
+      rebalanceTimeout: mm.rebalanceTimeout,
+      sessionTimeout: mm.sessionTimeout,
+      // Copied: the generated decoder returns views and the replayed segment buffer is reused.
+      subscription: Buffer.from(mm.subscription),
+      assignment: Buffer.from(mm.assignment),
+    })),
+  };
 }
 
 /** Decodes one record. Throws DecodeError on malformed bytes. */
 export function decodeOffsetsTopicRecord(key: Buffer, value: Buffer | null): OffsetsTopicRecord {
   const r = new Reader(key);
   const keyVersion = r.int16();
-  if (keyVersion === 0 || keyVersion === 1) {
-    const group = r.string();
-    const topic = r.string();
-    const partition = r.int32();
+  if (keyVersion === RECORD_TYPE.legacyOffsetCommit || keyVersion === RECORD_TYPE.offsetCommit) {
+    // Both key types share one layout (LegacyOffsetCommitKey = OffsetCommitKey).
+    const k = decodeOffsetCommitKey(r, KEY_VERSION);
     return {
       type: 'offset',
-      group,
-      topic,
-      partition,
-      value: value === null ? null : decodeOffsetValue(new Reader(value)),
+      group: k.group,
+      topic: k.topic,
+      partition: k.partition,
+      value: value === null ? null : decodeOffsetValue(value),
     };
   }
-  if (keyVersion === 2) {
-    const group = r.string();
+  if (keyVersion === RECORD_TYPE.groupMetadata) {
+    const k = decodeGroupMetadataKey(r, KEY_VERSION);
     return {
       type: 'group',
-      group,
-      value: value === null ? null : decodeGroupValue(new Reader(value)),
+      group: k.group,
+      value: value === null ? null : decodeGroupValue(value),
     };
   }
   return { type: 'other', keyVersion };
