@@ -499,6 +499,14 @@ export class Container {
       if (fromStart.length > 0) {
         if (this.#runtime.reset === 'earliest') await consumer.seekToBeginning(fromStart);
         else await consumer.seekToEnd(fromStart);
+        // The start is part of the checkpoint from now on, so that a restart (after `latest`)
+        // resumes here, not at a later end.
+        for (const tp of fromStart) {
+          const position = consumer.position(tp);
+          if (position !== undefined && !task.offsets.has(tp.topic)) {
+            task.offsets.set(tp.topic, position);
+          }
+        }
       }
     } catch (error) {
       // Revoked while seeking: the revoke closes the task; anything else is a failure.
@@ -508,6 +516,14 @@ export class Container {
     if (this.#tasks.get(task.partition) !== task) return;
     this.#ready.add(task);
     consumer.resume(tps);
+    this.logger.info(
+      {
+        event: 'task-running',
+        task: task.name,
+        positions: Object.fromEntries(tps.map((tp) => [tp.topic, consumer.position(tp) ?? null])),
+      },
+      `task ${task.name} running`,
+    );
   }
 
   async #onRevoked(tps: TopicPartition[], clean: boolean): Promise<void> {
