@@ -11,13 +11,11 @@
  * ```
  */
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
-import type { ApiMessages, Complete } from '../../protocol/generated/index.js';
-import { iterateRecordBatches } from '../../protocol/record-batch/batches.js';
-import type { RecordBatch } from '../../protocol/record-batch/batch.js';
 import { type ClientOptions, Cluster } from '../cluster.js';
-import { ClientClosedError, ConnectionError } from '../errors.js';
+import { ClientClosedError } from '../errors.js';
 import { ASSIGNORS, type Assignor, rangeAssignor } from './assignors.js';
 import { ConsumerBatch, type ConsumerRecord } from './consumer-batch.js';
+import { Fetcher, type PartitionState } from './fetcher.js';
 import { GroupMember, type GroupHost } from './group.js';
 import {
   commitOffsets,
@@ -67,22 +65,6 @@ export interface ConsumerOptions extends ClientOptions {
   rebalanceListener?: RebalanceListener;
 }
 
-interface PartitionState {
-  topic: string;
-  partition: number;
-  /** Next offset to hand to the user (null: to be reset). */
-  position: number | null;
-  /** Next offset to fetch. */
-  fetchOffset: number | null;
-  paused: boolean;
-  epoch: number;
-  queued: number;
-  highWatermark: number;
-  leaderEpoch: number;
-}
-
-type FetchResponse = Complete<ApiMessages[1]['response']>;
-
 /** A Kafka consumer. */
 export class Consumer {
   readonly cluster: Cluster;
@@ -90,7 +72,7 @@ export class Consumer {
   private readonly assignment = new Map<string, PartitionState>();
   private subscription: string[] = [];
   private readonly ready: ConsumerBatch[] = [];
-  private readonly fetching = new Set<number>();
+  private readonly fetcher: Fetcher;
   private waiter: (() => void) | undefined;
   private closed = false;
   private epochCounter = 0;
@@ -105,6 +87,43 @@ export class Consumer {
     this.options = options;
     this.cluster = new Cluster(options);
     this.isolationLevel = options.isolationLevel === 'read_committed' ? 1 : 0;
+    this.fetcher = new Fetcher(
+      this.cluster,
+      {
+        partitions: () => this.assignment.values(),
+        current: (topic, partition) => this.assignment.get(tpKey(topic, partition)),
+        onBatch: (batch) => {
+          this.ready.push(batch);
+          this.wake();
+        },
+        onError: (err) => {
+          this.fetchError = err;
+          this.wake();
+        },
+        onOutOfRange: (st) => {
+          st.position = null;
+          st.fetchOffset = null;
+          st.epoch = ++this.epochCounter;
+          void this.resetPositions().then(
+            () => this.kickFetch(),
+            (e: unknown) => {
+              this.fetchError = e instanceof Error ? e : new Error(String(e));
+              this.wake();
+            },
+          );
+        },
+        isClosed: () => this.closed,
+      },
+      {
+        maxWaitMs: options.fetchMaxWaitMs ?? 500,
+        minBytes: options.fetchMinBytes ?? 1,
+        maxBytes: options.fetchMaxBytes ?? 52428800,
+        maxPartitionBytes: options.maxPartitionFetchBytes ?? 1048576,
+        requestTimeoutMs: options.requestTimeoutMs ?? 30000,
+        prefetchBatches: options.prefetchBatches ?? 2,
+        isolationLevel: this.isolationLevel,
+      },
+    );
     if (options.groupId !== undefined) {
       const assignors = (options.partitionAssignors ?? ['range', 'cooperative-sticky']).map((a) => {
         if (typeof a !== 'string') return a;
@@ -346,169 +365,8 @@ export class Consumer {
     w?.();
   }
 
-  /** Starts a fetch to every leader that has fetchable partitions and none in flight. */
   private kickFetch(): void {
-    if (this.closed) return;
-    const prefetch = this.options.prefetchBatches ?? 2;
-    const byLeader = new Map<number, PartitionState[]>();
-    let unknownLeader = false;
-    for (const s of this.assignment.values()) {
-      if (s.paused || s.fetchOffset === null || s.queued >= prefetch) continue;
-      const leader = this.cluster.leaderOf(s.topic, s.partition);
-      if (leader < 0) {
-        unknownLeader = true;
-        continue;
-      }
-      if (this.fetching.has(leader)) continue;
-      const l = byLeader.get(leader) ?? [];
-      l.push(s);
-      byLeader.set(leader, l);
-    }
-    if (unknownLeader)
-      void this.cluster.refreshMetadata().then(
-        () => this.kickFetch(),
-        () => undefined,
-      );
-    for (const [leader, states] of byLeader) this.fetchFrom(leader, states);
-  }
-
-  private fetchFrom(leader: number, states: PartitionState[]): void {
-    this.fetching.add(leader);
-    const maxWaitMs = this.options.fetchMaxWaitMs ?? 500;
-    const requested = states.map((s) => ({ s, offset: s.fetchOffset as number, epoch: s.epoch }));
-    const byTopic = new Map<
-      string,
-      {
-        partition: number;
-        fetchOffset: bigint;
-        partitionMaxBytes: number;
-        currentLeaderEpoch: number;
-      }[]
-    >();
-    for (const r of requested) {
-      const l = byTopic.get(r.s.topic) ?? [];
-      l.push({
-        partition: r.s.partition,
-        fetchOffset: BigInt(r.offset),
-        partitionMaxBytes: this.options.maxPartitionFetchBytes ?? 1048576,
-        currentLeaderEpoch: -1,
-      });
-      byTopic.set(r.s.topic, l);
-    }
-    void this.cluster
-      .broker(leader, 'fetch')
-      .then((conn) =>
-        conn.request(
-          1,
-          {
-            replicaId: -1,
-            maxWaitMs,
-            minBytes: this.options.fetchMinBytes ?? 1,
-            maxBytes: this.options.fetchMaxBytes ?? 52428800,
-            isolationLevel: this.isolationLevel,
-            sessionId: 0,
-            sessionEpoch: -1,
-            topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-            forgottenTopicsData: [],
-            rackId: '',
-          },
-          { timeoutMs: maxWaitMs + (this.options.requestTimeoutMs ?? 30000) },
-        ),
-      )
-      .then(
-        (res) => {
-          this.fetching.delete(leader);
-          this.onFetch(res, requested);
-          this.kickFetch();
-        },
-        (err: unknown) => {
-          this.fetching.delete(leader);
-          if (!(err instanceof ConnectionError) && !this.closed)
-            this.fetchError = err instanceof Error ? err : new Error(String(err));
-          // Back off a little before trying that broker again.
-          setTimeout(() => {
-            void this.cluster
-              .refreshMetadata()
-              .catch(() => undefined)
-              .finally(() => this.kickFetch());
-          }, 200);
-          this.wake();
-        },
-      );
-  }
-
-  private onFetch(
-    res: FetchResponse,
-    requested: { s: PartitionState; offset: number; epoch: number }[],
-  ): void {
-    if (res.errorCode) {
-      this.fetchError = new KafkaError(res.errorCode, '(Fetch)');
-      this.wake();
-      return;
-    }
-    const byKey = new Map(requested.map((r) => [tpKey(r.s.topic, r.s.partition), r]));
-    let refresh = false;
-    let added = false;
-    for (const t of res.responses) {
-      for (const p of t.partitions) {
-        const r = byKey.get(tpKey(t.topic, p.partitionIndex));
-        if (!r) continue;
-        const s = this.assignment.get(tpKey(t.topic, p.partitionIndex));
-        if (!s || s !== r.s || s.epoch !== r.epoch) continue; // seeked, paused or revoked since
-        if (p.errorCode !== 0) {
-          if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
-            s.position = null;
-            s.fetchOffset = null;
-            s.epoch = ++this.epochCounter;
-            void this.resetPositions().then(
-              () => this.kickFetch(),
-              (e: unknown) => {
-                this.fetchError = e instanceof Error ? e : new Error(String(e));
-                this.wake();
-              },
-            );
-          } else if (new KafkaError(p.errorCode).retriable) {
-            refresh = true;
-          } else {
-            this.fetchError = new KafkaError(p.errorCode, `(Fetch ${t.topic}-${p.partitionIndex})`);
-          }
-          continue;
-        }
-        s.highWatermark = Number(p.highWatermark);
-        const records = p.records;
-        if (!records || records.length === 0) continue;
-        const batches: RecordBatch[] = [];
-        const it = iterateRecordBatches(records);
-        for (const b of it) batches.push(b);
-        if (batches.length === 0) continue;
-        const next = batches[batches.length - 1].nextOffset;
-        if (next <= r.offset) continue;
-        s.fetchOffset = next;
-        s.queued++;
-        const aborted =
-          this.isolationLevel === 1 && p.abortedTransactions
-            ? p.abortedTransactions.map((a) => ({
-                producerId: Number(a.producerId),
-                firstOffset: Number(a.firstOffset),
-              }))
-            : null;
-        this.ready.push(
-          new ConsumerBatch(
-            t.topic,
-            p.partitionIndex,
-            batches,
-            r.offset,
-            next,
-            s.highWatermark,
-            s.epoch,
-            aborted,
-          ),
-        );
-        added = true;
-      }
-    }
-    if (refresh) void this.cluster.refreshMetadata().catch(() => undefined);
-    if (added || this.fetchError) this.wake();
+    this.fetcher.kick();
   }
 
   // ---- polling -------------------------------------------------------------------------------
