@@ -4,74 +4,32 @@
  * broker), retries retriable errors with backoff after refreshing metadata, and keeps order
  * across retries. Idempotence (producer id, epoch, per-partition sequences) is on by default.
  */
-import { codecByName } from '../../protocol/compression/index.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { ApiMessages, Complete } from '../../protocol/generated/index.js';
-import { CompressionType } from '../../protocol/record-batch/header.js';
-import { type ClientOptions, Cluster } from '../cluster.js';
+import type { CompressionType } from '../../protocol/record-batch/header.js';
+import { Cluster } from '../cluster.js';
 import type { Connection } from '../connection.js';
 import { ClientClosedError, ConnectionError, TimeoutError } from '../errors.js';
+import { BatchBuilder, type Bytes, type ProducerHeader } from './batch-builder.js';
 import {
-  BatchBuilder,
-  type BatchWaiter,
-  type Bytes,
-  type ProducerHeader,
-} from './batch-builder.js';
+  DEFAULTS,
+  keyBytes,
+  type ProducerOptions,
+  type ProducerRecord,
+  type RecordMetadata,
+  toCompression,
+  toHeaders,
+} from './options.js';
 import { DefaultPartitioner, type Partitioner } from './partitioner.js';
+import { CallWaiter, type SendCall } from './send-call.js';
 
 export type { Bytes, ProducerHeader };
-
-/** Compression by id or by Kafka's name. */
-export type CompressionOption = CompressionType | 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
-
-/** Producer settings; names and defaults follow the Java client's. */
-export interface ProducerOptions extends ClientOptions {
-  /** 0 (no acknowledgement), 1 (leader) or -1/'all' (all in-sync replicas). Default 'all'. */
-  acks?: 0 | 1 | -1 | 'all';
-  /** Bytes per partition batch. Default 16384. */
-  batchSize?: number;
-  /** Milliseconds a batch waits for more records before it is sent. Default 5. */
-  lingerMs?: number;
-  compression?: CompressionOption;
-  /** Attempts after the first for retriable errors. Default unbounded (bounded by deliveryTimeoutMs). */
-  retries?: number;
-  retryBackoffMs?: number;
-  retryBackoffMaxMs?: number;
-  /** Time from send to acknowledgement (or failure) of a record. Default 120000. */
-  deliveryTimeoutMs?: number;
-  /**
-   * Idempotent delivery (no duplicates from retries, order kept). Default: on when the broker
-   * supports InitProducerId and acks is 'all'; `true` makes it mandatory, `false` turns it off.
-   */
-  idempotent?: boolean;
-  /** Bytes of records buffered before `send` waits. Default 32 MiB. */
-  bufferMemory?: number;
-  /** How long `send` waits for buffer space or topic metadata before failing. Default 60000. */
-  maxBlockMs?: number;
-  /** Largest Produce request. Default 1 MiB. */
-  maxRequestSize?: number;
-  partitioner?: Partitioner;
-}
-
-/** One record to send. Keys and values may be Buffers or strings (UTF-8). */
-export interface ProducerRecord {
-  key?: Bytes;
-  value: Bytes;
-  headers?: ProducerHeader[] | Record<string, Bytes>;
-  /** Explicit partition; otherwise the partitioner chooses. */
-  partition?: number;
-  /** Milliseconds since the epoch; default now. */
-  timestamp?: number;
-}
-
-/** Where an acknowledged record landed. offset is -1 with acks=0. */
-export interface RecordMetadata {
-  topic: string;
-  partition: number;
-  offset: number;
-  /** The record's timestamp (the broker's append time when the topic uses LogAppendTime). */
-  timestamp: number;
-}
+export type {
+  CompressionOption,
+  ProducerOptions,
+  ProducerRecord,
+  RecordMetadata,
+} from './options.js';
 
 interface PartitionQueue {
   topic: string;
@@ -79,46 +37,6 @@ interface PartitionQueue {
   batches: BatchBuilder[];
   inFlight: number;
   nextSequence: number;
-}
-
-interface SendCall {
-  topic: string;
-  results: RecordMetadata[];
-  /** The caller's records (for their timestamps) and the time of the call. */
-  records: readonly ProducerRecord[];
-  now: number;
-  remaining: number;
-  resolve: (r: RecordMetadata[]) => void;
-  reject: (err: Error) => void;
-  failed: boolean;
-}
-
-const DEFAULTS = {
-  batchSize: 16384,
-  lingerMs: 5,
-  retryBackoffMs: 100,
-  retryBackoffMaxMs: 1000,
-  deliveryTimeoutMs: 120000,
-  bufferMemory: 32 * 1024 * 1024,
-  maxBlockMs: 60000,
-  maxRequestSize: 1024 * 1024,
-  requestTimeoutMs: 30000,
-};
-
-function toCompression(c: CompressionOption | undefined): CompressionType {
-  if (c === undefined) return CompressionType.None;
-  if (typeof c === 'number') return c;
-  return codecByName(c).type;
-}
-
-function toHeaders(h: ProducerRecord['headers']): ProducerHeader[] | undefined {
-  if (h === undefined || Array.isArray(h)) return h;
-  return Object.entries(h).map(([key, value]) => ({ key, value }));
-}
-
-function keyBytes(key: Bytes): Uint8Array | null {
-  if (key === null || key === undefined) return null;
-  return typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
 }
 
 const RETRY_METADATA = new Set<number>([
@@ -382,37 +300,8 @@ export class Producer {
     if (last && (last as CallWaiter).call === call && last.callIndex + last.count === index) {
       last.count++;
     } else {
-      waiters.push(new CallWaiter(call, batch.count - 1, index, this));
+      waiters.push(new CallWaiter(call, batch.count - 1, index));
     }
-  }
-
-  /** @internal Completes one run of a call's records. */
-  finishRun(
-    w: CallWaiter,
-    batch: BatchBuilder,
-    baseOffset: number,
-    logAppendTime: number,
-    err?: Error,
-  ): void {
-    const call = w.call;
-    if (call.failed) return;
-    if (err) {
-      call.failed = true;
-      call.reject(err);
-      return;
-    }
-    const results = call.results;
-    for (let j = 0; j < w.count; j++) {
-      const i = w.callIndex + j;
-      results[i] = {
-        topic: call.topic,
-        partition: batch.partition,
-        offset: baseOffset < 0 ? -1 : baseOffset + w.first + j,
-        timestamp: logAppendTime >= 0 ? logAppendTime : (call.records[i].timestamp ?? call.now),
-      };
-    }
-    call.remaining -= w.count;
-    if (call.remaining === 0) call.resolve(results);
   }
 
   private waitForMemory(): Promise<void> {
@@ -778,20 +667,6 @@ export class Producer {
       for (const w of this.memoryWaiters.splice(0)) w();
       await this.cluster.close();
     }
-  }
-}
-
-/** One run of records from a send call inside one batch. */
-class CallWaiter implements BatchWaiter {
-  constructor(
-    readonly call: SendCall,
-    readonly first: number,
-    readonly callIndex: number,
-    private readonly producer: Producer,
-  ) {}
-  count = 1;
-  done(batch: BatchBuilder, baseOffset: number, logAppendTime: number, err?: Error): void {
-    this.producer.finishRun(this, batch, baseOffset, logAppendTime, err);
   }
 }
 
