@@ -31,12 +31,21 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Replaces `path` atomically: write a temp file, fsync, rename over, fsync the directory. */
-export function writeFileAtomic(path: string, data: string | Buffer): void {
+/**
+ * Replaces `path` atomically: write a temp file, fsync, rename over, fsync the directory. `data`
+ * may be several buffers (written one after the other, so a header need not be copied in front).
+ */
+export function writeFileAtomic(path: string, data: string | Buffer | readonly Buffer[]): void {
   const tmp = `${path}.tmp`;
   const fd = openSync(tmp, 'w');
   try {
-    writeFully(fd, typeof data === 'string' ? Buffer.from(data) : data, 0);
+    const parts =
+      typeof data === 'string' ? [Buffer.from(data)] : Buffer.isBuffer(data) ? [data] : data;
+    let position = 0;
+    for (const part of parts) {
+      writeFully(fd, part, position);
+      position += part.length;
+    }
     fsyncSync(fd);
   } finally {
     closeSync(fd);

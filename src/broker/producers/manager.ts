@@ -5,22 +5,13 @@
  * the newest snapshot (`<offset>.snapshot` in the partition directory, written periodically and
  * at shutdown) so that startup does not rescan whole logs.
  */
-import {
-  closeSync,
-  fsyncSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { crc32c } from '../../protocol/crc32c.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { BATCH_HEADER_SIZE, BatchHeader } from '../../protocol/record-batch/header.js';
+import { writeFileAtomic } from '../../storage/fs-util.js';
 import type { AppendOptions, Log } from '../../storage/log.js';
 import { PartitionProducerState } from './partition-state.js';
 import { ProducerIdManager } from './producer-ids.js';
@@ -257,16 +248,7 @@ export class ProducerStateManager {
     const head = Buffer.allocUnsafe(4);
     head.writeUInt32BE(crc32c(body), 0);
     const path = join(log.dir, snapshotName(offset));
-    const tmp = `${path}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, head);
-      writeSync(fd, body);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    writeFileAtomic(path, [head, body]);
     const all = this.#snapshots(log);
     for (const old of all.slice(0, -2)) rmSync(old.path, { force: true });
   }

@@ -4,16 +4,9 @@
  * end of the reserved block before handing any of it out; a restart starts a fresh block, so the
  * unused rest of the old one is skipped, never reissued.
  */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../storage/fs-util.js';
 
 export const PRODUCER_ID_BLOCK_FILE = 'producer-id-block';
 /** Kafka's block size (ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE). */
@@ -71,15 +64,7 @@ export class ProducerIdManager {
   }
 
   #reserve(end: number): void {
-    const tmp = `${this.#path}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, `${end}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.#path);
+    writeFileAtomic(this.#path, `${end}\n`);
     this.#blockEnd = end;
   }
 }

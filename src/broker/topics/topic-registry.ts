@@ -1,15 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { writeFileAtomic } from '../../storage/fs-util.js';
 import type { Log } from '../../storage/log.js';
 import type { LogManager } from '../../storage/log-manager.js';
 import type { BrokerConfig } from '../config.js';
@@ -113,22 +106,7 @@ export class TopicRegistry {
         configs: t.configs,
       })),
     };
-    const tmp = `${this.#path}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, JSON.stringify(file, null, 1));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.#path);
-    // The rename is durable only once the directory entry is.
-    const dir = openSync(dirname(this.#path), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
+    writeFileAtomic(this.#path, JSON.stringify(file, null, 1));
   }
 
   get(name: string): TopicInfo | undefined {
