@@ -45,6 +45,9 @@ export interface ContainerOptions {
   readonly logger?: Logger;
 }
 
+/** Unacknowledged output produce calls (of up to 1024 records each) before polling pauses. */
+const MAX_OUTPUT_CALLS = 256;
+
 /** Batches a task may have waiting behind an asynchronous `process` before polling pauses. */
 const MAX_QUEUED_BATCHES = 4;
 
@@ -308,6 +311,7 @@ export class Container {
       const batch = await consumer.poll(wait);
       if (batch !== undefined) this.#dispatch(batch);
       outputs.send();
+      if (outputs.inFlight > MAX_OUTPUT_CALLS) await outputs.waitBelow(MAX_OUTPUT_CALLS / 2);
       for (const task of this.#ready) {
         if (task.queued >= MAX_QUEUED_BATCHES && task.pending !== undefined) await task.pending;
       }

@@ -34,6 +34,21 @@ export class OutputBuffer {
     for (const [topic, chunk] of this.#chunks) if (chunk.length > 0) this.#sendTopic(topic, chunk);
   }
 
+  /** Produce calls not yet acknowledged. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /**
+   * Waits until at most `limit` produce calls are unacknowledged: the container's back-pressure,
+   * so that a job producing faster than the brokers take it does not buffer without bound.
+   */
+  async waitBelow(limit: number): Promise<void> {
+    while (this.#inFlight.size > limit) {
+      await Promise.race(this.#inFlight).catch(() => {});
+    }
+  }
+
   /** Sends, then waits for every record added so far to be acknowledged; rejects on a failure. */
   async flush(): Promise<void> {
     this.send();
