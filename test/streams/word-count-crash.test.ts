@@ -120,8 +120,9 @@ test('word count stays exact across kill -9 restarts, on the same and on an empt
   await produceLines(bootstrap, 'words', lines.slice(0, third));
   const first = run(state.path);
   await eventually('first output', async () => (await outputCount()) > 200);
-  await produceLines(bootstrap, 'words', lines.slice(third, 2 * third), third);
+  // Counted before producing: a fast job may be through the new lines before a later count.
   const seen = await outputCount();
+  await produceLines(bootstrap, 'words', lines.slice(third, 2 * third), third);
   await eventually('progress on the second third', async () => (await outputCount()) > seen + 100);
   assert.equal(await first.kill('SIGKILL'), 'SIGKILL');
 
@@ -129,8 +130,8 @@ test('word count stays exact across kill -9 restarts, on the same and on an empt
   // A tiny cache: store writes reach the engine (and the changelog) between commits, so this
   // crash leaves local state past its checkpoint, which the next start must discard.
   const second = run(state.path, '--config', 'stores.counts.cache.size=4');
-  await produceLines(bootstrap, 'words', lines.slice(2 * third), 2 * third);
   const before2 = await outputCount();
+  await produceLines(bootstrap, 'words', lines.slice(2 * third), 2 * third);
   await eventually('progress after restart', async () => (await outputCount()) > before2 + 100);
   assert.equal(await second.kill('SIGKILL'), 'SIGKILL');
 

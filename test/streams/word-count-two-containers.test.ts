@@ -82,8 +82,8 @@ test('two containers share the tasks; the survivor of a kill -9 takes over with 
   assert.deepEqual([...tasksOf(a), ...tasksOf(b)].sort(), [0, 1, 2, 3]);
   const moved = tasksOf(b);
 
-  await produceLines(bootstrap, 'words', lines.slice(half), half);
   const seen = (await readTopic(bootstrap, 'word-counts')).length;
+  await produceLines(bootstrap, 'words', lines.slice(half), half);
   await eventually(
     'progress on the second half',
     async () => (await readTopic(bootstrap, 'word-counts')).length > seen + 100,
