@@ -159,3 +159,47 @@ test('async processing in order, window, shutdown, checkpoint metadata and metri
   const echoed = await lastValues(bootstrap, 'rt-out', (v) => v.toString('utf8'));
   assert.equal(echoed.size, 7);
 });
+
+test('a task that throws fails the container without checkpointing past the failed message', async () => {
+  await createTopics(bootstrap, ['rt-poison'], 1);
+  const producer = new Producer({ bootstrapServers: bootstrap });
+  await producer.send(
+    'rt-poison',
+    ['ok', 'ok', 'ok', 'poison', 'ok'].map((value) => ({ value })),
+  );
+  await producer.close();
+  const poisonInputs = {
+    in: { topic: 'rt-poison', keySerde: stringSerde, valueSerde: stringSerde },
+  };
+  let okSeen = 0;
+  const poisonJob = defineJob({
+    id: 'rt-poison-job',
+    inputs: poisonInputs,
+    outputs: {},
+    stores: {},
+    task: () => ({
+      process(envelope: IncomingEnvelope<typeof poisonInputs>) {
+        if (envelope.value === 'poison') throw new Error('cannot digest message 3');
+        okSeen++;
+      },
+    }),
+    config: { 'task.commit.ms': '50' },
+  });
+  const container = new Container(poisonJob, {
+    bootstrapServers: bootstrap,
+    stateDir: state.path,
+    logger: pino({ level: 'silent' }),
+  });
+  await assert.rejects(container.run(), /cannot digest message 3/);
+  assert.equal(okSeen, 3);
+  const admin = new Admin({ bootstrapServers: bootstrap });
+  try {
+    const [committed] = await admin.fetchOffsets('rt-poison-job', [
+      { topic: 'rt-poison', partition: 0 },
+    ]);
+    // Nothing, or at most the three messages before the poison one.
+    assert.ok((committed?.offset ?? -1) <= 3, `committed ${committed?.offset}`);
+  } finally {
+    await admin.close();
+  }
+});
