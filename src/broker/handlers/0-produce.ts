@@ -15,6 +15,7 @@ import { LogClosedError } from '../../storage/errors.js';
 import { CloseConnection } from '../net/connection.js';
 import { maxMessageBytes } from '../topics/topic-config.js';
 import type { TopicInfo } from '../topics/topic-registry.js';
+import { noteError } from './partition-results.js';
 import { specHandler } from './spec-handler.js';
 import type { BrokerContext } from './types.js';
 
@@ -128,9 +129,6 @@ export const produceHandler = specHandler(0, {
     const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
     const responses: ProduceResponseTopicProduceResponse[] = [];
     const pending: Promise<void>[] = [];
-    const noteError = (code: number) => {
-      if (ctx.errorCode === 0) ctx.errorCode = code;
-    };
     // Every append starts synchronously, in request order, before anything is awaited: two
     // pipelined requests to the same partition land in the log in the order they were sent.
     for (const td of req.topicData) {
@@ -143,7 +141,7 @@ export const produceHandler = specHandler(0, {
       responses.push(out);
       for (const pd of td.partitionData) {
         if (!acksValid) {
-          noteError(ErrorCode.INVALID_REQUIRED_ACKS);
+          noteError(ctx, ErrorCode.INVALID_REQUIRED_ACKS);
           out.partitionResponses.push(partitionResult(pd.index, ErrorCode.INVALID_REQUIRED_ACKS));
           continue;
         }
@@ -153,7 +151,7 @@ export const produceHandler = specHandler(0, {
             version >= 13 && !topic
               ? ErrorCode.UNKNOWN_TOPIC_ID
               : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          noteError(code);
+          noteError(ctx, code);
           out.partitionResponses.push(partitionResult(pd.index, code));
           continue;
         }
@@ -161,7 +159,7 @@ export const produceHandler = specHandler(0, {
           validateProduce(broker, topic, pd.records, now);
         } catch (err) {
           if (!(err instanceof ProduceRejection)) throw err;
-          noteError(err.errorCode);
+          noteError(ctx, err.errorCode);
           ctx.log.debug(
             { topic: topic.name, partition: pd.index, err: err.message },
             'produce refused',
@@ -172,7 +170,7 @@ export const produceHandler = specHandler(0, {
         // Idempotent producers: a retried batch gets its original offset, a bad sequence an error.
         const idem = broker.producers.checkAppend(log, pd.records as Buffer, req.transactionalId);
         if (idem.errorCode !== ErrorCode.NONE || idem.duplicateOffset >= 0) {
-          noteError(idem.errorCode);
+          noteError(ctx, idem.errorCode);
           const r = partitionResult(pd.index, idem.errorCode, idem.message);
           if (idem.duplicateOffset >= 0) r.baseOffset = BigInt(idem.duplicateOffset);
           out.partitionResponses.push(r);
@@ -200,7 +198,7 @@ export const produceHandler = specHandler(0, {
               }
               result.errorCode = code;
               result.errorMessage = err.message;
-              noteError(code);
+              noteError(ctx, code);
             },
           ),
         );

@@ -9,6 +9,7 @@ import type { FileRange } from '../../storage/log.js';
 import { AppendWatchers } from '../fetch/append-watchers.js';
 import { FetchSession, type SessionPartition } from '../fetch/fetch-sessions.js';
 import { readRange } from '../fetch/read-range.js';
+import { noteError } from './partition-results.js';
 import { specHandler } from './spec-handler.js';
 import type { BrokerContext, RequestContext } from './types.js';
 
@@ -238,7 +239,7 @@ export const fetchHandler = specHandler(1, {
         target.session.lastHighWatermark = Number(out.highWatermark);
         target.session.lastLogStartOffset = Number(out.logStartOffset);
       }
-      if (out.errorCode !== 0 && ctx.errorCode === 0) ctx.errorCode = out.errorCode;
+      noteError(ctx, out.errorCode);
     }
     if (session) session.nextEpoch = incremental ? epoch + 1 : 1;
     return {

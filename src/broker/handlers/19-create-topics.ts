@@ -3,6 +3,7 @@ import type { CreateTopicsResponseCreatableTopicResult } from '../../protocol/ge
 import { ZERO_UUID } from '../../protocol/generated/runtime.js';
 import { topicConfigEntries } from '../topics/topic-config.js';
 import { TopicError } from '../topics/topic-registry.js';
+import { noteError } from './partition-results.js';
 import { specHandler } from './spec-handler.js';
 
 export const createTopicsHandler = specHandler(19, {
@@ -14,7 +15,7 @@ export const createTopicsHandler = specHandler(19, {
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const topics = req.topics.map((t): CreateTopicsResponseCreatableTopicResult => {
       const fail = (errorCode: number, errorMessage: string) => {
-        if (ctx.errorCode === 0) ctx.errorCode = errorCode;
+        noteError(ctx, errorCode);
         return {
           name: t.name,
           topicId: ZERO_UUID,

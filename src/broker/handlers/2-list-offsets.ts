@@ -3,6 +3,7 @@ import type { ListOffsetsResponseListOffsetsPartitionResponse } from '../../prot
 import { decodeRecordBatch } from '../../protocol/record-batch/index.js';
 import type { Log } from '../../storage/log.js';
 import { readRange } from '../fetch/read-range.js';
+import { noteError, partitionLog, perPartition } from './partition-results.js';
 import { specHandler } from './spec-handler.js';
 
 /** Kafka's special ListOffsets timestamps. */
@@ -43,7 +44,6 @@ export const listOffsetsHandler = specHandler(2, {
     const broker = ctx.broker;
     const topics = await Promise.all(
       req.topics.map(async (t) => {
-        const topic = broker.topics.get(t.name);
         const partitions = await Promise.all(
           t.partitions.map(async (p): Promise<ListOffsetsResponseListOffsetsPartitionResponse> => {
             const out = {
@@ -53,10 +53,10 @@ export const listOffsetsHandler = specHandler(2, {
               offset: -1n,
               leaderEpoch: -1,
             };
-            const log = topic ? broker.topics.log(topic, p.partitionIndex) : undefined;
+            const log = partitionLog(broker, t.name, p.partitionIndex);
             if (!log) {
               out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-              if (ctx.errorCode === 0) ctx.errorCode = out.errorCode;
+              noteError(ctx, out.errorCode);
               return out;
             }
             const ts = Number(p.timestamp);
@@ -89,14 +89,11 @@ export const listOffsetsHandler = specHandler(2, {
   errorResponse(req, _version, errorCode) {
     return {
       throttleTimeMs: 0,
-      topics: req.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((p) => ({
-          partitionIndex: p.partitionIndex,
-          errorCode,
-          timestamp: -1n,
-          offset: -1n,
-        })),
+      topics: perPartition(req.topics, (p) => ({
+        partitionIndex: p.partitionIndex,
+        errorCode,
+        timestamp: -1n,
+        offset: -1n,
       })),
     };
   },

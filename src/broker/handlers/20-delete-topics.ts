@@ -2,6 +2,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { DeleteTopicsResponseDeletableTopicResult } from '../../protocol/generated/index.js';
 import { ZERO_UUID } from '../../protocol/generated/runtime.js';
 import { TopicError } from '../topics/topic-registry.js';
+import { noteError } from './partition-results.js';
 import { specHandler } from './spec-handler.js';
 
 export const deleteTopicsHandler = specHandler(20, {
@@ -28,7 +29,7 @@ export const deleteTopicsHandler = specHandler(20, {
       const fail = (code: number, message: string) => {
         result.errorCode = code;
         result.errorMessage = message;
-        if (ctx.errorCode === 0) ctx.errorCode = code;
+        noteError(ctx, code);
       };
       if (!broker.config.bool('delete.topic.enable')) {
         fail(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.');

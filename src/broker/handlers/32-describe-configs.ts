@@ -6,6 +6,7 @@ import {
   describeTopicConfigs,
   ResourceType,
 } from '../topics/config-resources.js';
+import { noteError } from './partition-results.js';
 import { specHandler } from './spec-handler.js';
 
 export const describeConfigsHandler = specHandler(32, {
@@ -16,7 +17,7 @@ export const describeConfigsHandler = specHandler(32, {
     const results = req.resources.map((r): DescribeConfigsResponseDescribeConfigsResult => {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
       const fail = (errorCode: number, errorMessage: string) => {
-        if (ctx.errorCode === 0) ctx.errorCode = errorCode;
+        noteError(ctx, errorCode);
         return { ...base, errorCode, errorMessage, configs: [] };
       };
       let configs: DescribedConfig[];

@@ -1,5 +1,6 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import { TopicError } from '../topics/topic-registry.js';
+import { noteError } from './partition-results.js';
 import { specHandler } from './spec-handler.js';
 
 export const createPartitionsHandler = specHandler(37, {
@@ -11,7 +12,7 @@ export const createPartitionsHandler = specHandler(37, {
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const results = req.topics.map((t) => {
       const fail = (errorCode: number, errorMessage: string) => {
-        if (ctx.errorCode === 0) ctx.errorCode = errorCode;
+        noteError(ctx, errorCode);
         return { name: t.name, errorCode, errorMessage };
       };
       if ((counts.get(t.name) ?? 0) > 1)

@@ -1,3 +1,4 @@
+import { noteError } from './partition-results.js';
 import { specHandler } from './spec-handler.js';
 
 /** DeleteGroups: removes empty groups and their offsets (tombstones in __consumer_offsets). */
@@ -8,7 +9,7 @@ export const deleteGroupsHandler = specHandler(42, {
     const results = [];
     for (const groupId of req.groupsNames) {
       const errorCode = await ctx.broker.groups.deleteGroup(groupId);
-      if (ctx.errorCode === 0) ctx.errorCode = errorCode;
+      noteError(ctx, errorCode);
       results.push({ groupId, errorCode });
     }
     return { throttleTimeMs: 0, results };

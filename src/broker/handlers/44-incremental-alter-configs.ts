@@ -1,5 +1,5 @@
 import { brokerDefault, TOPIC_CONFIGS } from '../topics/topic-config.js';
-import { alterResource } from './alter-topic-configs.js';
+import { alterErrorResponse, alterResources } from './alter-topic-configs.js';
 import { specHandler } from './spec-handler.js';
 
 /** IncrementalAlterConfigs operations. */
@@ -12,56 +12,36 @@ export const incrementalAlterConfigsHandler = specHandler(44, {
   minVersion: 0,
   maxVersion: 1,
   handle(req, ctx) {
-    const responses = req.resources.map((r) => {
-      const result = alterResource(
-        ctx.broker,
-        r.resourceType,
-        r.resourceName,
-        (current) => {
-          const seen = new Set<string>();
-          for (const c of r.configs) {
-            if (seen.has(c.name)) return `Duplicate config ${c.name} in the request`;
-            seen.add(c.name);
-            const listType = TOPIC_CONFIGS.get(c.name)?.type === 'list';
-            if (c.configOperation === SET) {
-              if (c.value === null) return `Null value not supported for ${c.name}`;
-              current[c.name] = c.value;
-            } else if (c.configOperation === DELETE) {
-              delete current[c.name];
-            } else if (c.configOperation === APPEND || c.configOperation === SUBTRACT) {
-              if (!listType)
-                return `Config value append/subtract is only for list types: ${c.name}`;
-              // Kafka appends to the effective value, which may be the broker's default.
-              const effective = current[c.name] ?? brokerDefault(ctx.broker.config, c.name) ?? '';
-              const items = effective.split(',').filter((s) => s !== '');
-              const given = (c.value ?? '').split(',').filter((s) => s !== '');
-              const next =
-                c.configOperation === APPEND
-                  ? [...items, ...given.filter((g) => !items.includes(g))]
-                  : items.filter((i) => !given.includes(i));
-              current[c.name] = next.join(',');
-            } else {
-              return `Unknown config operation ${c.configOperation}`;
-            }
-          }
-          return current;
-        },
-        req.validateOnly,
-      );
-      if (result.errorCode !== 0 && ctx.errorCode === 0) ctx.errorCode = result.errorCode;
-      return result;
+    return alterResources(ctx, req.resources, req.validateOnly, (r, current) => {
+      const seen = new Set<string>();
+      for (const c of r.configs) {
+        if (seen.has(c.name)) return `Duplicate config ${c.name} in the request`;
+        seen.add(c.name);
+        const listType = TOPIC_CONFIGS.get(c.name)?.type === 'list';
+        if (c.configOperation === SET) {
+          if (c.value === null) return `Null value not supported for ${c.name}`;
+          current[c.name] = c.value;
+        } else if (c.configOperation === DELETE) {
+          delete current[c.name];
+        } else if (c.configOperation === APPEND || c.configOperation === SUBTRACT) {
+          if (!listType) return `Config value append/subtract is only for list types: ${c.name}`;
+          // Kafka appends to the effective value, which may be the broker's default.
+          const effective = current[c.name] ?? brokerDefault(ctx.broker.config, c.name) ?? '';
+          const items = effective.split(',').filter((s) => s !== '');
+          const given = (c.value ?? '').split(',').filter((s) => s !== '');
+          const next =
+            c.configOperation === APPEND
+              ? [...items, ...given.filter((g) => !items.includes(g))]
+              : items.filter((i) => !given.includes(i));
+          current[c.name] = next.join(',');
+        } else {
+          return `Unknown config operation ${c.configOperation}`;
+        }
+      }
+      return current;
     });
-    return { throttleTimeMs: 0, responses };
   },
   errorResponse(req, _version, errorCode) {
-    return {
-      throttleTimeMs: 0,
-      responses: req.resources.map((r) => ({
-        errorCode,
-        errorMessage: null,
-        resourceType: r.resourceType,
-        resourceName: r.resourceName,
-      })),
-    };
+    return alterErrorResponse(req.resources, errorCode);
   },
 });

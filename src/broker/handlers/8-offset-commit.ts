@@ -1,5 +1,6 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import type { OffsetCommitResponseOffsetCommitResponseTopic } from '../../protocol/generated/index.js';
+import { noteError } from './partition-results.js';
 import { specHandler } from './spec-handler.js';
 
 /**
@@ -43,7 +44,7 @@ export const offsetCommitHandler = specHandler(8, {
       return {
         ...(version >= 10 ? { topicId: t.topicId } : { name: t.name }),
         partitions: t.partitions.map((p, j) => {
-          if (ctx.errorCode === 0) ctx.errorCode = topicCodes[j];
+          noteError(ctx, topicCodes[j]);
           return { partitionIndex: p.partitionIndex, errorCode: topicCodes[j] };
         }),
       };

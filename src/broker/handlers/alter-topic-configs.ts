@@ -1,7 +1,8 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import { ResourceType } from '../topics/config-resources.js';
 import { TopicError } from '../topics/topic-registry.js';
-import type { BrokerContext } from './types.js';
+import { noteError } from './partition-results.js';
+import type { BrokerContext, RequestContext } from './types.js';
 
 /** One resource's outcome in AlterConfigs / IncrementalAlterConfigs. */
 export interface AlterResult {
@@ -58,4 +59,50 @@ export function alterResource(
     return { ...base, errorCode: ErrorCode[err.errorName], errorMessage: err.message };
   }
   return { ...base, errorCode: ErrorCode.NONE, errorMessage: null };
+}
+
+/** A resource as AlterConfigs and IncrementalAlterConfigs requests name it. */
+interface AlterResource {
+  resourceType: number;
+  resourceName: string;
+}
+
+/**
+ * The response body of both APIs: `alterResource` over every resource, with `compute` giving the
+ * resource's new overrides; the first failure is the request's error code in the metrics.
+ */
+export function alterResources<R extends AlterResource>(
+  ctx: RequestContext,
+  resources: readonly R[],
+  validateOnly: boolean,
+  compute: (resource: R, current: Record<string, string>) => Record<string, string> | string,
+): { throttleTimeMs: number; responses: AlterResult[] } {
+  const responses = resources.map((r) => {
+    const result = alterResource(
+      ctx.broker,
+      r.resourceType,
+      r.resourceName,
+      (current) => compute(r, current),
+      validateOnly,
+    );
+    noteError(ctx, result.errorCode);
+    return result;
+  });
+  return { throttleTimeMs: 0, responses };
+}
+
+/** The response of both APIs that reports `errorCode` for every resource. */
+export function alterErrorResponse(
+  resources: readonly AlterResource[],
+  errorCode: number,
+): { throttleTimeMs: number; responses: AlterResult[] } {
+  return {
+    throttleTimeMs: 0,
+    responses: resources.map((r) => ({
+      errorCode,
+      errorMessage: null,
+      resourceType: r.resourceType,
+      resourceName: r.resourceName,
+    })),
+  };
 }
