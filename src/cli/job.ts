@@ -8,6 +8,7 @@ import { Container } from '../streams/runtime/container.js';
 import { loadJob } from '../streams/runtime/load-job.js';
 import { DEFAULT_STATE_DIR } from '../streams/types.js';
 import { collect, parseCount, parsePairs, UsageError } from './client-common.js';
+import { describeCommand } from './job-describe.js';
 
 interface JobRunOptions {
   bootstrapServer: string;
@@ -80,5 +81,6 @@ export function jobCommand(): Command {
     .option('--metrics-port <n>', 'serve Prometheus metrics on 127.0.0.1:<n>/metrics (0: any port)')
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
     .action(runJob);
+  job.addCommand(describeCommand());
   return job;
 }

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  describeJob,
   JobTestDriver,
   streamsApp,
   tumblingWindows,
@@ -111,6 +112,49 @@ describe('aggregations', () => {
         .slice(2)
         .map((o) => `${(o.key as Windowed<string>).start}=${o.value}`),
       ['100=2'],
+    );
+  });
+});
+
+describe('brook job describe', () => {
+  test('prints operators with their topics and stores, the tasks, and co-partitioning errors', () => {
+    const app = streamsApp({ id: 'pv' });
+    const profiles = app.table('profiles', { key: stringSerde, value: stringSerde });
+    app
+      .stream('views', { key: stringSerde, value: stringSerde })
+      .join(profiles, (v, p) => `${p}:${v}`, { name: 'enrich' })
+      .sendTo('enriched', { value: stringSerde });
+    const job = app.toJob();
+    const text = describeJob(
+      job,
+      new Map([
+        ['views', 4],
+        ['profiles', 2],
+      ]),
+    );
+    assert.match(text, /^job pv \(high-level API\)/);
+    assert.match(text, /tasks: 4 \(Partition 0\.\.3\)/);
+    assert.match(
+      text,
+      /source-\d \[source\] {2}reads views\n {4}enrich \[stream-table-join\]\n {6}send-to-\d \[send-to\] {2}writes enriched/,
+    );
+    assert.match(
+      text,
+      /profiles {2}persistent, changelog pv-profiles-changelog {2}— table of profiles/,
+    );
+    assert.match(
+      text,
+      /error: enrich joins views \(4 partitions\) with profiles \(2 partitions\).*Fix:/,
+    );
+    assert.doesNotMatch(
+      describeJob(
+        job,
+        new Map([
+          ['views', 2],
+          ['profiles', 2],
+        ]),
+      ),
+      /error:/,
     );
   });
 });

@@ -20,6 +20,7 @@ import { bytesSerde, stringSerde } from '../serdes/basic.js';
 import { longSerde } from '../serdes/numbers.js';
 import type { KeyValueStore } from '../stores/key-value-store.js';
 import type { StreamsApp } from './app.js';
+import { DESCRIPTION, describeGraph } from './describe.js';
 import type { Emit, InputDecl, OpNode, Processor, Rec, TaskRuntime } from './graph.js';
 import { WatermarkTracker } from './watermarks.js';
 
@@ -60,7 +61,7 @@ export function compileApp(app: StreamsApp): AnyJob {
     }
   }
   if (Object.keys(inputs).length === 0) throw new TypeError('the app reads no stream');
-  return {
+  const job = {
     id: app.options.id,
     inputs: inputs as Inputs,
     outputs: outputs as Outputs,
@@ -68,6 +69,9 @@ export function compileApp(app: StreamsApp): AnyJob {
     config: { 'task.window.ms': '1000', ...app.options.config },
     task: () => new DslTask(app),
   };
+  // Plain data for `brook job describe`, under a registered symbol (not part of the job model).
+  Object.defineProperty(job, DESCRIPTION, { value: describeGraph(app), enumerable: false });
+  return job;
 }
 
 /** The compiled task: the graph's processors for one task. */

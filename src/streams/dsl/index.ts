@@ -25,3 +25,11 @@ export {
   windowedToString,
 } from './windows.js';
 export { type DriverOutput, JobTestDriver } from './test-driver.js';
+export {
+  CopartitioningError,
+  checkCopartitioning,
+  copartitioningErrors,
+  describeGraph,
+  describeJob,
+  type GraphDescription,
+} from './describe.js';
