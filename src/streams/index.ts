@@ -65,3 +65,4 @@ export { JobLoadError, loadJob } from './runtime/load-job.js';
 export { TASK_ASSIGNOR_NAME, taskAssignor } from './runtime/task-assignor.js';
 // The high-level API, compiled onto the same runtime.
 export * from './dsl/index.js';
+export * from './query/index.js';

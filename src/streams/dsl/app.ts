@@ -19,7 +19,7 @@ import type { Serde } from '../serdes/serde.js';
 import { compileApp } from './compile.js';
 import { type InputDecl, node, type OpNode } from './graph.js';
 import { KStream, type StreamSerdes } from './stream.js';
-import { KTable } from './table.js';
+import { KTable, type MaterializedStore } from './table.js';
 
 /** Options of a streams app. */
 export interface StreamsAppOptions {
@@ -56,6 +56,8 @@ export class StreamsApp {
   /** Source nodes by topic. */
   readonly sources = new Map<string, OpNode>();
   readonly copartitions: Copartition[] = [];
+  /** Tables kept in stores, by store name: what interactive queries serve. */
+  readonly materialized = new Map<string, MaterializedStore<unknown, unknown>>();
   readonly #names = new Set<string>();
   #counter = 0;
 

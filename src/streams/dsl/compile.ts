@@ -22,7 +22,9 @@ import type { KeyValueStore } from '../stores/key-value-store.js';
 import type { StreamsApp } from './app.js';
 import { DESCRIPTION, describeGraph } from './describe.js';
 import type { Emit, InputDecl, OpNode, Processor, Rec, TaskRuntime } from './graph.js';
+import { registerTask, unregisterTask } from './task-registry.js';
 import { WatermarkTracker } from './watermarks.js';
+import { startQueryServerFromConfig } from '../query/from-config.js';
 
 /** The store keeping each input partition's largest timestamp and the task watermark. */
 export const WATERMARK_STORE = 'watermarks';
@@ -150,6 +152,8 @@ export class DslTask implements StreamTask<Inputs, Outputs, AnyStores>, TaskRunt
         this.#tracker.register(`${n.input.topic}-${context.partition}`);
       }
     }
+    registerTask(context.jobId, context.partition, this);
+    startQueryServerFromConfig(this.#app, context.jobId, context.config);
   }
 
   process(envelope: IncomingEnvelope<Inputs>, collector: MessageCollector<Outputs>): void {
@@ -170,6 +174,15 @@ export class DslTask implements StreamTask<Inputs, Outputs, AnyStores>, TaskRunt
       .process({ key: envelope.key, value: envelope.value, timestamp });
     if (advanced) this.#advance();
     this.envelope = undefined;
+  }
+
+  close(): void {
+    unregisterTask(this.jobId, this.partition, this);
+  }
+
+  /** The app this task runs. */
+  get app(): StreamsApp {
+    return this.#app;
   }
 
   window(collector: MessageCollector<Outputs>): void {

@@ -38,6 +38,8 @@ export class KTable<K, V> {
     this.node = n;
     this.serdes = serdes;
     this.store = store;
+    if (store !== undefined)
+      app.materialized.set(store.name, store as MaterializedStore<unknown, unknown>);
   }
 
   /** The table's changes as a stream (null values are deletions). */

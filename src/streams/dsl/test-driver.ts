@@ -110,6 +110,11 @@ export class JobTestDriver {
     );
   }
 
+  /** The task instance (after the first `pipe` or `start`). */
+  get task(): StreamTask<Inputs, Outputs, Record<string, StoreSpec<unknown, unknown>>> | undefined {
+    return this.#task;
+  }
+
   /** Calls the task's `window()`. */
   window(): void {
     void this.#task?.window?.(this.#collector, { commit: () => {}, shutdown: () => {} });

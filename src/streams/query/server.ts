@@ -1,0 +1,232 @@
+/*
+ * Interactive queries: each container serves the tables its tasks hold over HTTP, and answers
+ * for keys held elsewhere by asking the other containers (`peers`), so a query sent to any
+ * container is answered.
+ *
+ *   GET /stores                          the queryable stores
+ *   GET /stores/<name>/<key>             one key's value (windowed stores: every window of it)
+ *   GET /stores/<name>?prefix=<p>        entries whose key starts with p
+ *   GET /stores/<name>?from=<a>&to=<b>   entries with a <= key < b (serialized key order)
+ *   GET /stores/<name>                   every entry
+ * `local=true` restricts an answer to this container (what peers are asked with, so a forwarded
+ * query is never forwarded again). Keys in the path are the key as text for string keys, JSON
+ * otherwise.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { stringSerde } from '../serdes/basic.js';
+import type { KeyValueStore } from '../stores/key-value-store.js';
+import { keyPrefix, readKey, readTime } from '../dsl/encoding.js';
+import type { MaterializedStore } from '../dsl/table.js';
+import type { QueryableTask } from '../dsl/task-registry.js';
+
+/** One entry of an answer. */
+export interface QueryEntry {
+  readonly key: unknown;
+  readonly value: unknown;
+  /** Windowed stores only. */
+  readonly start?: number;
+  readonly end?: number;
+}
+
+/** What a query server serves. */
+export interface QueryServerOptions {
+  readonly stores: ReadonlyMap<string, MaterializedStore<unknown, unknown>>;
+  /** The tasks running in this container (read at every query: tasks move). */
+  readonly tasks: () => readonly QueryableTask[];
+  /** `host:port` of the other containers' query servers. */
+  readonly peers?: readonly string[];
+  readonly host?: string;
+  /** 0 (default): any free port. */
+  readonly port?: number;
+}
+
+const DATA = 0x44;
+
+/** Serves a container's stores. */
+export class QueryServer {
+  readonly #o: QueryServerOptions;
+  readonly #server: Server;
+  #address = '';
+
+  constructor(options: QueryServerOptions) {
+    this.#o = options;
+    this.#server = createServer((req, res) => {
+      this.#handle(req, res).catch((error: unknown) => {
+        send(res, 500, { error: (error as Error).message });
+      });
+    });
+  }
+
+  /** Starts listening; resolves with `host:port`. */
+  async start(): Promise<string> {
+    const host = this.#o.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#o.port ?? 0, host, () => resolve());
+    });
+    this.#address = `${host}:${(this.#server.address() as AddressInfo).port}`;
+    return this.#address;
+  }
+
+  /** Lets the process exit while the server is open (it serves as long as the container runs). */
+  unref(): void {
+    this.#server.unref();
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const parts = url.pathname
+      .split('/')
+      .filter((p) => p !== '')
+      .map(decodeURIComponent);
+    if (req.method !== 'GET' || parts[0] !== 'stores' || parts.length > 3) {
+      send(res, 404, { error: 'not found: GET /stores, /stores/<name>, /stores/<name>/<key>' });
+      return;
+    }
+    if (parts.length === 1) {
+      send(res, 200, {
+        stores: [...this.#o.stores.values()].map((s) => ({ name: s.name, windowed: s.windowed })),
+      });
+      return;
+    }
+    const store = this.#o.stores.get(parts[1]!);
+    if (store === undefined) {
+      send(res, 404, { error: `no queryable store ${parts[1]}` });
+      return;
+    }
+    const local = url.searchParams.get('local') === 'true';
+    if (parts.length === 3) {
+      let key: unknown;
+      try {
+        key = parseKey(store, parts[2]!);
+      } catch {
+        send(res, 400, { error: `key ${parts[2]} is not JSON (the store's keys are not strings)` });
+        return;
+      }
+      const entries = this.#lookup(store, key);
+      if (entries.length > 0 || local) {
+        send(res, entries.length > 0 ? 200 : 404, {
+          store: store.name,
+          entries,
+          servedBy: this.#address,
+        });
+        return;
+      }
+      for (const peer of this.#peers()) {
+        const answer = await ask(peer, `${url.pathname}?local=true`);
+        if (answer.status === 200) {
+          send(res, 200, { ...(answer.body as object), forwardedBy: this.#address });
+          return;
+        }
+      }
+      send(res, 404, { store: store.name, entries: [], servedBy: this.#address });
+      return;
+    }
+    const entries = this.#scan(store, url.searchParams);
+    if (!local) {
+      for (const peer of this.#peers()) {
+        const q = new URLSearchParams(url.searchParams);
+        q.set('local', 'true');
+        const answer = await ask(peer, `${url.pathname}?${q}`);
+        if (answer.status === 200)
+          entries.push(...(answer.body as { entries: QueryEntry[] }).entries);
+      }
+    }
+    send(res, 200, { store: store.name, entries, servedBy: this.#address });
+  }
+
+  /** The other containers (a peer list shared by all containers may name this one too). */
+  #peers(): string[] {
+    return (this.#o.peers ?? []).filter((p) => p !== this.#address);
+  }
+
+  /** Entries of `key` in the local tasks. */
+  #lookup(store: MaterializedStore<unknown, unknown>, key: unknown): QueryEntry[] {
+    const keyBytes = store.keySerde.serialize(key);
+    const out: QueryEntry[] = [];
+    for (const task of this.#o.tasks()) {
+      const s = task.store(store.name);
+      if (store.windowed) {
+        for (const e of s.prefix(keyPrefix(DATA, keyBytes)))
+          out.push(windowEntry(store, e.key, e.value));
+      } else {
+        const v = s.get(keyBytes);
+        if (v !== undefined) out.push({ key, value: store.valueSerde.deserialize(v) });
+      }
+    }
+    return out;
+  }
+
+  #scan(store: MaterializedStore<unknown, unknown>, q: URLSearchParams): QueryEntry[] {
+    const out: QueryEntry[] = [];
+    const prefix = q.get('prefix');
+    const from = q.get('from');
+    const to = q.get('to');
+    for (const task of this.#o.tasks()) {
+      const s: KeyValueStore<Buffer, Buffer> = task.store(store.name);
+      if (store.windowed) {
+        // Windowed stores scan the data family; prefix/from/to apply to the key's text.
+        for (const e of s.range(Buffer.of(DATA), Buffer.of(DATA + 1))) {
+          const entry = windowEntry(store, e.key, e.value);
+          const text = String(entry.key);
+          if (prefix !== null && !text.startsWith(prefix)) continue;
+          if (from !== null && text < from) continue;
+          if (to !== null && text >= to) continue;
+          out.push(entry);
+        }
+        continue;
+      }
+      const entries =
+        prefix !== null
+          ? s.prefix(store.keySerde.serialize(parseKey(store, prefix)))
+          : from !== null && to !== null
+            ? s.range(
+                store.keySerde.serialize(parseKey(store, from)),
+                store.keySerde.serialize(parseKey(store, to)),
+              )
+            : s.all();
+      for (const e of entries) {
+        out.push({
+          key: store.keySerde.deserialize(e.key),
+          value: store.valueSerde.deserialize(e.value),
+        });
+      }
+    }
+    return out;
+  }
+}
+
+function parseKey(store: MaterializedStore<unknown, unknown>, text: string): unknown {
+  return store.keySerde === stringSerde ? text : JSON.parse(text);
+}
+
+function windowEntry(store: MaterializedStore<unknown, unknown>, k: Buffer, v: Buffer): QueryEntry {
+  const { key, end: at } = readKey(k, 1);
+  return {
+    key: store.keySerde.deserialize(key),
+    start: readTime(k, at),
+    end: readTime(k, at + 8),
+    value: store.valueSerde.deserialize(v),
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(text);
+}
+
+async function ask(peer: string, path: string): Promise<{ status: number; body: unknown }> {
+  try {
+    const response = await fetch(`http://${peer}${path}`, { signal: AbortSignal.timeout(5000) });
+    return { status: response.status, body: await response.json() };
+  } catch {
+    return { status: 503, body: undefined }; // a peer that is down answers nothing
+  }
+}
