@@ -17,7 +17,10 @@ function app() {
     key: stringSerde,
     value: longSerde,
   });
-  views.groupByKey().windowedBy(tumblingWindows(100, { retainAfterClose: 60_000 })).count({ name: 'per-100ms' });
+  views
+    .groupByKey()
+    .windowedBy(tumblingWindows(100, { retainAfterClose: 60_000 }))
+    .count({ name: 'per-100ms' });
   return a;
 }
 
@@ -53,9 +56,16 @@ function hash(s: string): number {
   return h;
 }
 
-async function get(address: string, path: string): Promise<{ status: number; body: any }> {
+interface Answer {
+  entries: { key: string; value: unknown; start?: number }[];
+  stores: { name: string }[];
+  servedBy: string;
+  forwardedBy?: string;
+}
+
+async function get(address: string, path: string): Promise<{ status: number; body: Answer }> {
   const res = await fetch(`http://${address}${path}`);
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as Answer };
 }
 
 describe('interactive queries', () => {
@@ -106,9 +116,7 @@ describe('interactive queries', () => {
         Math.floor((i * 10) / 100) * 100,
         (want.get(Math.floor((i * 10) / 100) * 100) ?? 0) + 1,
       );
-    const got = new Map(
-      body.entries.map((e: { start: number; value: number }) => [e.start, e.value]),
-    );
+    const got = new Map(body.entries.map((e) => [e.start, e.value]));
     assert.deepEqual(got, want);
     const stores = await get(addresses[0]!, '/stores');
     assert.deepEqual(stores.body.stores.map((s: { name: string }) => s.name).sort(), [
