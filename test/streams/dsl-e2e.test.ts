@@ -4,6 +4,8 @@
  * computed independently in the test.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Producer } from '../../src/client/index.js';
 import type { BrokerProcess } from '../broker/helpers/broker-process.js';
@@ -50,8 +52,9 @@ after(async () => {
   for (const f of folders) f.remove();
 });
 
-function run(file: string, stateDir: string): JobProcess {
+function run(file: string, stateDir: string, extra: string[] = []): JobProcess {
   const job = startJob(file, [
+    ...extra,
     '--bootstrap-server',
     bootstrap,
     '--state-dir',
@@ -224,4 +227,112 @@ test('who viewed your profile: enrichment with a profile table, updates, kill -9
   );
   assert.ok(want.size > 250, `${want.size} joined views expected`);
   assert.deepEqual([...got].sort(), [...want].sort());
+});
+
+/** A free TCP port on 127.0.0.1. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+test('stream–stream join over two containers, one killed; queries answer from either', async () => {
+  await createTopics(
+    bootstrap,
+    ['dsl-impressions', 'dsl-clicks-on-ads', 'dsl-ad-clicks', 'dsl-clicked-counts'],
+    PARTITIONS,
+  );
+  const ads = Array.from({ length: 10 }, (_, i) => `ad-${i}`);
+  const base = 1_700_000_000_000;
+  const events: { side: 'imp' | 'click'; ad: string; id: string; ts: number }[] = [];
+  for (let i = 0; i < 400; i++) {
+    const side = i % 3 === 0 ? 'click' : 'imp';
+    events.push({ side, ad: ads[(i * 7) % ads.length]!, id: `${side}${i}`, ts: base + i * 20_000 });
+  }
+  const want = new Set<string>();
+  const counts = new Map<string, number>();
+  for (const a of events) {
+    for (const b of events) {
+      if (
+        a.side === 'imp' &&
+        b.side === 'click' &&
+        a.ad === b.ad &&
+        Math.abs(a.ts - b.ts) <= 600_000
+      ) {
+        want.add(`${a.ad}|${a.id}+${b.id}`);
+        counts.set(a.ad, (counts.get(a.ad) ?? 0) + 1);
+      }
+    }
+  }
+  const produceEvents = (from: number, to: number) =>
+    Promise.all(
+      (['imp', 'click'] as const).map((side) =>
+        produce(
+          side === 'imp' ? 'dsl-impressions' : 'dsl-clicks-on-ads',
+          events
+            .slice(from, to)
+            .filter((e) => e.side === side)
+            .map((e) => ({ key: e.ad, value: e.id, timestamp: e.ts })),
+        ),
+      ),
+    );
+  const ports = [await freePort(), await freePort()];
+  const peers = ports.map((p) => `127.0.0.1:${p}`).join(',');
+  const states = [tempFolder('brook-dsl-ads-a-'), tempFolder('brook-dsl-ads-b-')];
+  folders.push(...states);
+  const file = 'test/streams/dsl-jobs/ad-clicks.ts';
+  const start = (i: number) =>
+    run(file, states[i]!.path, [
+      '--config',
+      `query.port=${ports[i]}`,
+      '--config',
+      `query.peers=${peers}`,
+    ]);
+  const group = 'dsl-ad-clicks';
+  const topics = ['dsl-impressions', 'dsl-clicks-on-ads'];
+
+  await produceEvents(0, 200);
+  const a = start(0);
+  const b = start(1);
+  await eventually(
+    'joins flowing',
+    async () => (await readTopic(bootstrap, 'dsl-ad-clicks')).length > 20,
+  );
+  assert.equal(await b.kill('SIGKILL'), 'SIGKILL');
+  await produceEvents(200, 400);
+  const b2 = start(1);
+  await eventually('caught up', () => caughtUp(bootstrap, group, topics), 90_000);
+
+  const got = new Set(
+    (await readTopic(bootstrap, 'dsl-ad-clicks')).map((r) => `${text(r.key!)}|${text(r.value!)}`),
+  );
+  assert.deepEqual([...got].sort(), [...want].sort());
+  const outputs = await lastValues(bootstrap, 'dsl-clicked-counts', (v) =>
+    Number(v.readBigInt64BE(0)),
+  );
+  assert.deepEqual(sortedEntries(outputs), sortedEntries(counts));
+  // Every ad from either container: the value of the output topic.
+  await eventually('both query servers up', async () => {
+    try {
+      await Promise.all(ports.map((p) => fetch(`http://127.0.0.1:${p}/stores`)));
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  for (const port of ports) {
+    for (const [ad, count] of counts) {
+      const res = await fetch(`http://127.0.0.1:${port}/stores/clicked-impressions/${ad}`);
+      assert.equal(res.status, 200, `${ad} from ${port}`);
+      const body = (await res.json()) as { entries: { value: number }[] };
+      assert.deepEqual(
+        body.entries.map((e) => e.value),
+        [count],
+      );
+    }
+  }
+  assert.equal(await a.kill('SIGTERM'), 0, a.stderr());
+  assert.equal(await b2.kill('SIGTERM'), 0, b2.stderr());
 });
