@@ -62,6 +62,11 @@ export interface ConsumerOptions extends ClientOptions {
   maxPartitionFetchBytes?: number;
   /** Batches kept ready per partition ahead of the user. Default 2. */
   prefetchBatches?: number;
+  /**
+   * How often a subscribed consumer refreshes metadata to notice partitions added to its topics
+   * (it then rejoins, so the group spreads them). Default 300000, as Java's metadata.max.age.ms.
+   */
+  metadataMaxAgeMs?: number;
   rebalanceListener?: RebalanceListener;
 }
 
@@ -289,6 +294,38 @@ export class Consumer {
       .map((s) => ({ topic: s.topic, partition: s.partition }));
   }
 
+  private metadataCheckedAt = 0;
+  private countsGeneration = -2;
+  private readonly partitionCounts = new Map<string, number>();
+
+  /**
+   * Partition counts of the subscribed topics are noted at each new generation and compared
+   * every metadataMaxAgeMs; a topic that grew makes the member rejoin, so that the new
+   * partitions get assigned (the Java client's leader does the same).
+   */
+  private watchSubscribedPartitions(group: GroupMember): void {
+    const now = Date.now();
+    const newGeneration = group.generationId !== this.countsGeneration;
+    if (!newGeneration && now - this.metadataCheckedAt < (this.options.metadataMaxAgeMs ?? 300000))
+      return;
+    this.metadataCheckedAt = now;
+    const generation = group.generationId;
+    this.countsGeneration = generation;
+    const topics = [...this.subscription];
+    void this.cluster.refreshMetadata(topics).then(
+      () => {
+        let changed = false;
+        for (const t of topics) {
+          const n = this.cluster.topics.get(t)?.partitions.length ?? 0;
+          if (!newGeneration && n !== (this.partitionCounts.get(t) ?? 0)) changed = true;
+          this.partitionCounts.set(t, n);
+        }
+        if (changed && group.generationId === generation) group.requestRejoin();
+      },
+      () => undefined,
+    );
+  }
+
   private async onAssigned(tps: TopicPartition[]): Promise<void> {
     for (const tp of tps) this.addPartition(tp);
     this.cluster.addTopics(tps.map((tp) => tp.topic));
@@ -380,7 +417,10 @@ export class Consumer {
     this.lastPollAt = Date.now();
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (this.group && this.subscription.length > 0) await this.group.ensureActive();
+      if (this.group && this.subscription.length > 0) {
+        await this.group.ensureActive();
+        this.watchSubscribedPartitions(this.group);
+      }
       if (
         this.autoCommit &&
         Date.now() - this.lastAutoCommit >= (this.options.autoCommitIntervalMs ?? 5000)
