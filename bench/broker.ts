@@ -14,82 +14,24 @@
  */
 import { exec, execSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Broker } from '../src/broker/broker.js';
 import { loadBrokerConfig } from '../src/broker/config.js';
 import { groupBenchmark } from './groups.js';
-import type { ApiMessages } from '../src/protocol/generated/index.js';
-import { encodeRequestFrame, readResponse } from '../src/protocol/messages.js';
+import { readResponse } from '../src/protocol/messages.js';
 import { encodeRecordBatch, type RecordInput } from '../src/protocol/record-batch/index.js';
+import { machine, median, PipeClient } from './common.js';
 
 const MB = 1024 * 1024;
 const PRODUCE_MB = Number(process.env.BENCH_PRODUCE_MB ?? 64);
 const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 16);
 const ROUNDS = 3;
 
-function machine(): string {
-  const nproc = execSync('nproc').toString().trim();
-  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? '?';
-  return `${nproc} cores, ${cpu}, Node ${process.version}, load ${loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ')}`;
-}
-
 const sh = promisify(exec);
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** A pipelining client: sends frames, resolves responses in order. */
-class PipeClient {
-  readonly #socket: Socket;
-  #buf: Buffer = Buffer.alloc(0);
-  readonly #waiting: ((frame: Buffer) => void)[] = [];
-  #id = 0;
-
-  private constructor(socket: Socket) {
-    this.#socket = socket;
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
-      while (this.#buf.length >= 4) {
-        const size = this.#buf.readInt32BE(0);
-        if (this.#buf.length < 4 + size) break;
-        const frame = this.#buf.subarray(4, 4 + size);
-        this.#buf = this.#buf.subarray(4 + size);
-        this.#waiting.shift()?.(frame);
-      }
-    });
-  }
-
-  static open(port: number): Promise<PipeClient> {
-    return new Promise((resolve, reject) => {
-      const s = connect({ port, host: '127.0.0.1' }, () => resolve(new PipeClient(s)));
-      s.once('error', reject);
-    });
-  }
-
-  send<K extends keyof ApiMessages>(
-    key: K,
-    version: number,
-    body: ApiMessages[K]['request'],
-  ): Promise<Buffer> {
-    const frame = encodeRequestFrame(key, version, ++this.#id, 'bench', body);
-    return this.sendRaw(Buffer.from(frame));
-  }
-
-  sendRaw(frame: Buffer): Promise<Buffer> {
-    const p = new Promise<Buffer>((resolve) => this.#waiting.push(resolve));
-    this.#socket.write(frame);
-    return p;
-  }
-
-  close(): void {
-    this.#socket.destroy();
-  }
-}
 
 /** Runs `total` requests with `inflight` outstanding at a time. */
 async function pipeline(

@@ -12,72 +12,22 @@
  * group.initial.rebalance.delay.ms=0 (Kafka's default 3 s would dominate formation). Medians of
  * 5 rounds. The machine is shared and noisy: compare figures from one run only.
  */
-import { execSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { Broker } from '../src/broker/broker.js';
 import { loadBrokerConfig } from '../src/broker/config.js';
-import type { ApiMessages, Complete } from '../src/protocol/generated/index.js';
-import { encodeRequestFrame, readResponse } from '../src/protocol/messages.js';
+import { machine, median, PipeClient } from './common.js';
 
 const MEMBERS = 10;
 const ROUNDS = 5;
 const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 32);
 const COMMIT_MS = Number(process.env.BENCH_COMMIT_MS ?? 2000);
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** A pipelining client: requests are answered in order on one connection. */
-class Client {
-  readonly #socket: Socket;
-  #buf: Buffer = Buffer.alloc(0);
-  readonly #waiting: ((frame: Buffer) => void)[] = [];
-  #id = 0;
-
-  private constructor(socket: Socket) {
-    this.#socket = socket;
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
-      while (this.#buf.length >= 4) {
-        const size = this.#buf.readInt32BE(0);
-        if (this.#buf.length < 4 + size) break;
-        const frame = this.#buf.subarray(4, 4 + size);
-        this.#buf = this.#buf.subarray(4 + size);
-        this.#waiting.shift()?.(frame);
-      }
-    });
-  }
-
-  static connect(port: number): Promise<Client> {
-    return new Promise((resolve, reject) => {
-      const s = connect(port, '127.0.0.1', () => resolve(new Client(s)));
-      s.once('error', reject);
-    });
-  }
-
-  request<K extends keyof ApiMessages>(
-    apiKey: K,
-    version: number,
-    body: ApiMessages[K]['request'],
-  ): Promise<Complete<ApiMessages[K]['response']>> {
-    const frame = Buffer.from(encodeRequestFrame(apiKey, version, ++this.#id, 'bench', body));
-    return new Promise((resolve) => {
-      this.#waiting.push((f) => resolve(readResponse(f, apiKey, version).body));
-      this.#socket.write(frame);
-    });
-  }
-
-  close(): void {
-    this.#socket.destroy();
-  }
-}
 
 interface MemberState {
-  c: Client;
+  c: PipeClient;
   memberId: string;
   generationId: number;
 }
@@ -172,7 +122,7 @@ export async function groupBenchmark(
   port: number,
   print: (line: string) => void = console.log,
 ): Promise<void> {
-  const clients: Client[] = [];
+  const clients: PipeClient[] = [];
   try {
     const formation: number[] = [];
     const rejoin: number[] = [];
@@ -180,7 +130,7 @@ export async function groupBenchmark(
       const groupId = `bench-group-${round}-${Date.now()}`;
       const members: MemberState[] = [];
       for (let i = 0; i < MEMBERS; i++) {
-        const c = await Client.connect(port);
+        const c = await PipeClient.open(port);
         clients.push(c);
         members.push({ c, memberId: '', generationId: -1 });
       }
@@ -193,7 +143,7 @@ export async function groupBenchmark(
     print(
       `group of ${MEMBERS}: rebalance (all rejoin + sync) median ${median(rejoin).toFixed(1)} ms`,
     );
-    const c = await Client.connect(port);
+    const c = await PipeClient.open(port);
     clients.push(c);
     const m: MemberState = { c, memberId: '', generationId: -1 };
     const groupId = `bench-commits-${Date.now()}`;
@@ -218,13 +168,7 @@ async function main(): Promise<void> {
     sets: ['group.initial.rebalance.delay.ms=0'],
   });
   const broker = await Broker.start(config, pino({ level: 'warn' }));
-  const nproc = execSync('nproc').toString().trim();
-  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? '?';
-  console.log(
-    `machine: ${nproc} cores, ${cpu}, Node ${process.version}, load ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}`,
-  );
+  console.log(`machine: ${machine()}`);
   try {
     await groupBenchmark(broker.addresses.listeners[0].port);
   } finally {

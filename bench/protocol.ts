@@ -5,9 +5,7 @@
  * of ~16 KiB; every figure is the median of several short rounds on one core. Each part runs
  * in its own process, so that the JIT's view of one record shape does not slow another.
  */
-import { execSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { codecs } from '../src/protocol/compression/index.js';
 import { crc32c } from '../src/protocol/crc32c.js';
 import {
@@ -17,6 +15,7 @@ import {
   type RecordInput,
   RecordCursor,
 } from '../src/protocol/record-batch/index.js';
+import { machine } from './common.js';
 
 const args = process.argv.slice(2);
 const secondsArg = args.indexOf('--seconds');
@@ -27,15 +26,6 @@ const PARTS = ['plain', 'keyed', 'crc', 'codecs', 'batches'] as const;
 const ROUNDS = 5;
 const RECORD_SIZE = 100;
 const BATCH_BYTES = 16 * 1024;
-
-function machine(): string {
-  const nproc = execSync('nproc').toString().trim();
-  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? '?';
-  const load = loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ');
-  return `${nproc} cores (nproc), ${cpu}, Node ${process.version}, load average ${load}`;
-}
 
 /** Best round of the last `measure` (on a shared machine, the closest to the code's own speed). */
 let lastBest = 0;

@@ -17,17 +17,17 @@ import {
   fdatasyncSync,
   mkdtempSync,
   openSync,
-  readFileSync,
   readSync,
   rmSync,
   writeSync,
 } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeRecordBatch, type RecordInput } from '../src/protocol/record-batch/index.js';
 import { logConfig } from '../src/storage/config.js';
 import { Log } from '../src/storage/log.js';
 import { LogManager } from '../src/storage/log-manager.js';
+import { machine, median } from './common.js';
 
 const MB = 1024 * 1024;
 const APPEND_MB = Number(process.env.BENCH_APPEND_MB ?? 512);
@@ -36,18 +36,15 @@ const RECOVERY_MB = Number(process.env.BENCH_RECOVERY_MB ?? 1024);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 1000);
 const root = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'brook-bench-storage-'));
 
-function machine(): string {
-  const nproc = execSync('nproc').toString().trim();
-  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? '?';
+/** The machine, with the file system the data dir is on. */
+function machineWithDisk(): string {
   const fs = execSync(`df -T ${root} | tail -1`)
     .toString()
     .trim()
     .split(/\s+/)
     .slice(0, 2)
     .join(' ');
-  return `${nproc} cores, ${cpu}, Node ${process.version}, load ${loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ')}, disk ${fs}`;
+  return machine(`disk ${fs}`);
 }
 
 /** A ~16 KiB batch of 100-byte records (no key), as a producer would send it. */
@@ -62,7 +59,6 @@ function makeBatch(): { buf: Buffer; records: number } {
   return { buf: encodeRecordBatch({ records, timestamp: Date.now() }), records: records.length };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mbps = (bytes: number, ms: number): number => bytes / MB / (ms / 1000);
 const fmt = (n: number, d = 0): string =>
   n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -170,7 +166,7 @@ function interleaved(
 
 async function main(): Promise<void> {
   console.log(
-    `# Brook storage benchmark\n\nMachine: ${machine()}\nData dir: ${root} (busy shared machine: compare figures within this run only)\n`,
+    `# Brook storage benchmark\n\nMachine: ${machineWithDisk()}\nData dir: ${root} (busy shared machine: compare figures within this run only)\n`,
   );
   const { buf, records } = makeBatch();
   const count = Math.floor((APPEND_MB * MB) / buf.length);

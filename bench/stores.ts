@@ -15,8 +15,7 @@
  * and RocksDB dropped (this file and `src/streams/stores/rocksdb-engine.ts` at commit dcf8a32);
  * the figures are in docs/streams-state.md.
  */
-import { execSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { longSerde, stringSerde } from '../src/streams/serdes/index.js';
@@ -32,6 +31,7 @@ import { LmdbEngine } from '../src/streams/stores/lmdb-engine.js';
 import { LoggedStore } from '../src/streams/stores/logged-store.js';
 import { replayChangelog } from '../src/streams/stores/restore.js';
 import { SerializedStore } from '../src/streams/stores/serialized-store.js';
+import { machine, median } from './common.js';
 
 const args = process.argv.slice(2);
 const messagesArg = args.indexOf('--messages');
@@ -52,15 +52,6 @@ const engines: Engine[] = [
   { name: 'in-memory', open: async () => new InMemoryEngine() },
   { name: 'lmdb', open: (dir) => LmdbEngine.open(dir) },
 ];
-
-function machine(): string {
-  const nproc = execSync('nproc').toString().trim();
-  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? '?';
-  const load = loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ');
-  return `${nproc} cores (nproc), ${cpu}, Node ${process.version}, load average ${load}`;
-}
 
 /** Deterministic pseudo-random numbers (mulberry32), so every engine sees the same stream. */
 function random(seed: number): () => number {
@@ -106,11 +97,6 @@ class CountingWriter implements ChangelogWriter {
   async flush(): Promise<number | null> {
     return this.appended === 0 ? null : this.appended - 1;
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /** One round of a part in a fresh temp dir. */
