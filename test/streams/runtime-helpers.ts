@@ -79,7 +79,7 @@ export function startJob(file: string, args: string[]): JobProcess {
     saw: (event) => lines.some((l) => l.event === event),
     async kill(signal) {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
       const code = await exited;
       clearTimeout(timer);
       return code;
@@ -91,7 +91,7 @@ export function startJob(file: string, args: string[]): JobProcess {
 export async function eventually(
   what: string,
   check: () => boolean | Promise<boolean>,
-  timeoutMs = 60_000,
+  timeoutMs = 120_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -105,7 +105,7 @@ test('async processing in order, window, shutdown, checkpoint metadata and metri
     logger: pino({ level: 'warn' }),
   });
   const running = container.run();
-  await eventually('metrics port', () => container.metricsPort !== undefined, 20_000);
+  await eventually('metrics port', () => container.metricsPort !== undefined);
   let text = '';
   await eventually('processed messages in /metrics', async () => {
     text = await (await fetch(`http://127.0.0.1:${container.metricsPort}/metrics`)).text();

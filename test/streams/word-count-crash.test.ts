@@ -137,7 +137,7 @@ test('word count stays exact across kill -9 restarts, on the same and on an empt
 
   // Same state dir again, to the end, then a clean stop.
   const third_ = run(state.path);
-  await eventually('caught up', () => caughtUp(bootstrap, 'word-count', STAGES), 90_000);
+  await eventually('caught up', () => caughtUp(bootstrap, 'word-count', STAGES), 180_000);
   assert.equal(await third_.kill('SIGTERM'), 0, third_.stderr());
   assert.ok(third_.saw('container-stopped'));
 
