@@ -78,6 +78,24 @@ export abstract class IndexFile {
   /** Checks ordering of the loaded entries. */
   protected abstract isSane(): boolean;
 
+  /**
+   * The last entry for which `atOrBelow` holds, or -1: a binary search over entries sorted by the
+   * key `atOrBelow` tests (true for a prefix of the entries, false for the rest).
+   */
+  protected lastEntryWhere(atOrBelow: (entry: number) => boolean): number {
+    let lo = 0;
+    let hi = this.count - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (atOrBelow(mid)) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
   protected grow(): void {
     if ((this.count + 1) * this.entrySize <= this.buf.length) return;
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, 64 * this.entrySize));

@@ -52,16 +52,7 @@ export class OffsetIndex extends IndexFile {
   lookupEntry(offset: number): { position: number; lastOffset: number } | undefined {
     this.ensureLoaded();
     const rel = offset - this.baseOffset;
-    let lo = 0;
-    let hi = this.count - 1;
-    let best = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.buf.readInt32BE(mid * 8) < rel) {
-        best = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const best = this.lastEntryWhere((i) => this.buf.readInt32BE(i * 8) < rel);
     if (best < 0) return undefined;
     return {
       position: this.buf.readInt32BE(best * 8 + 4),
@@ -78,16 +69,7 @@ export class OffsetIndex extends IndexFile {
     after: number,
   ): { position: number; lastOffset: number } | undefined {
     this.ensureLoaded();
-    let lo = 0;
-    let hi = this.count - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.buf.readInt32BE(mid * 8 + 4) <= position) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const found = this.lastEntryWhere((i) => this.buf.readInt32BE(i * 8 + 4) <= position);
     if (found < 0) return undefined;
     const pos = this.buf.readInt32BE(found * 8 + 4);
     if (pos <= after) return undefined;

@@ -83,16 +83,7 @@ export class TimeIndex extends IndexFile {
   /** The entry `lookup` uses (the last one whose timestamp is at most `timestamp`), if any. */
   lookupEntry(timestamp: number): { timestamp: number; offset: number } | undefined {
     this.ensureLoaded();
-    let lo = 0;
-    let hi = this.count - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (readInt64(this.buf, mid * 12) <= timestamp) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const found = this.lastEntryWhere((i) => readInt64(this.buf, i * 12) <= timestamp);
     if (found < 0) return undefined;
     return {
       timestamp: readInt64(this.buf, found * 12),
