@@ -49,9 +49,9 @@ function run(): JobProcess {
     '--config',
     'task.commit.ms=150',
     '--config',
-    'session.timeout.ms=1500',
+    'session.timeout.ms=5000',
     '--config',
-    'heartbeat.interval.ms=300',
+    'heartbeat.interval.ms=500',
   ]);
   jobs.push(job);
   return job;
