@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { type BrokerProcess, startBroker } from './helpers/broker-process.js';
+import { until as pollUntil } from './helpers/until.js';
 import { KafkaTestClient } from './helpers/kafka-client.js';
 
 const ARGS = [
@@ -126,14 +127,8 @@ async function describe1(c: KafkaTestClient, groupId: string) {
     .groups[0];
 }
 
-/** Polls until `pred` holds. */
-async function until(pred: () => Promise<boolean>, what: string, ms = 10000) {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Polls until `pred` holds (10 s: these waits are for the coordinator's own timers). */
+const until = (pred: () => Promise<boolean>, what: string, ms = 10000) => pollUntil(pred, what, ms);
 
 describe('group coordinator over the wire', () => {
   let broker: BrokerProcess;

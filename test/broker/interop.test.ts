@@ -1,29 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { type BrokerProcess, startBroker } from './helpers/broker-process.js';
 import { KafkaTestClient } from './helpers/kafka-client.js';
-
-const run = promisify(execFile);
-
-/** Runs kcat against the broker; resolves with its stdout. */
-async function kcat(port: number, args: string[], input?: string): Promise<string> {
-  const child = execFile('kcat', ['-b', `127.0.0.1:${port}`, ...args], { timeout: 30000 });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  if (input !== undefined) child.stdin?.end(input);
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  if (code !== 0) throw new Error(`kcat ${args.join(' ')} exited ${code}: ${err}`);
-  return out;
-}
+import { kcat, kcatInstalled } from './helpers/kcat.js';
 
 /** A topic's id, from Metadata v12. */
 async function topicId(port: number, name: string): Promise<string> {
@@ -40,12 +20,7 @@ async function topicId(port: number, name: string): Promise<string> {
   }
 }
 
-let haveKcat = true;
-try {
-  await run('kcat', ['-V']);
-} catch {
-  haveKcat = false;
-}
+const haveKcat = await kcatInstalled();
 
 describe('interop: kafkajs and kcat against a broker process', () => {
   let broker: BrokerProcess;

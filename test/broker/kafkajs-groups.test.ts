@@ -2,16 +2,10 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
-import { type BrokerProcess, startBroker } from './helpers/broker-process.js';
+import { type BrokerProcess, GROUP_TEST_ARGS, startBroker } from './helpers/broker-process.js';
+import { until as pollUntil } from './helpers/until.js';
 
-const ARGS = [
-  '--set',
-  'group.initial.rebalance.delay.ms=0',
-  '--set',
-  'group.min.session.timeout.ms=1000',
-  '--set',
-  'offsets.topic.num.partitions=3',
-];
+const ARGS = [...GROUP_TEST_ARGS];
 const PARTITIONS = 6;
 
 /** How long one step may take on a loaded 2-core machine before the test names it as stuck. */
@@ -29,11 +23,7 @@ function client(port: number, clientId: string): Kafka {
 }
 
 async function until(pred: () => boolean | Promise<boolean>, what: string, ms = STEP_MS) {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await pollUntil(pred, what, ms);
 }
 
 /** `promise`, or an error naming `what` once `ms` passed: no step may wait forever. */

@@ -1,52 +1,15 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
-import { type BrokerProcess, startBroker } from './helpers/broker-process.js';
+import { type BrokerProcess, GROUP_TEST_ARGS, startBroker } from './helpers/broker-process.js';
+import { kcat, kcatInstalled } from './helpers/kcat.js';
+import { until } from './helpers/until.js';
 import { KafkaTestClient } from './helpers/kafka-client.js';
 
-const run = promisify(execFile);
-let haveKcat = true;
-try {
-  await run('kcat', ['-V']);
-} catch {
-  haveKcat = false;
-}
+const haveKcat = await kcatInstalled();
 
-const ARGS = [
-  '--set',
-  'group.initial.rebalance.delay.ms=0',
-  '--set',
-  'group.min.session.timeout.ms=1000',
-  '--set',
-  'offsets.topic.num.partitions=3',
-];
-
-async function until(pred: () => boolean, what: string, ms = 30000) {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Runs kcat to completion with `input` on stdin. */
-async function kcat(port: number, args: string[], input?: string): Promise<string> {
-  const child = execFile('kcat', ['-b', `127.0.0.1:${port}`, ...args], { timeout: 60000 });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  if (input !== undefined) child.stdin?.end(input);
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  if (code !== 0) throw new Error(`kcat ${args.join(' ')} exited ${code}: ${err}`);
-  return out;
-}
+const ARGS = [...GROUP_TEST_ARGS];
 
 /** A `kcat -G` group member printing `partition:value` lines. */
 class GroupMember {

@@ -6,6 +6,20 @@ import { join } from 'node:path';
 const root = new URL('../../../', import.meta.url).pathname;
 const cli = join(root, 'test/broker/helpers/brook-cli.ts');
 
+/**
+ * Broker settings for tests of consumer groups with real clients: no initial rebalance delay
+ * (Kafka's 3 s would be paid by every new group), a minimum session short enough for clients'
+ * short test sessions, and few `__consumer_offsets` partitions (each one is a log to open).
+ */
+export const GROUP_TEST_ARGS: readonly string[] = [
+  '--set',
+  'group.initial.rebalance.delay.ms=0',
+  '--set',
+  'group.min.session.timeout.ms=1000',
+  '--set',
+  'offsets.topic.num.partitions=3',
+];
+
 /** A JSON log line of the broker. */
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
 
