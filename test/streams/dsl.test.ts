@@ -116,6 +116,31 @@ describe('aggregations', () => {
   });
 });
 
+describe('event time', () => {
+  test("a table's topic does not hold the watermark back", () => {
+    const app = streamsApp({ id: 'tw', idleTimeoutMs: 1e9 });
+    const names = app.table('names', { key: stringSerde, value: stringSerde });
+    const clicks = app.stream('clicks', { key: stringSerde, value: stringSerde });
+    clicks
+      .join(names, (c, n) => `${n}:${c}`, { left: true })
+      .sendTo('named', { value: stringSerde });
+    clicks
+      .groupByKey()
+      .windowedBy(tumblingWindows(100))
+      .count({ emit: 'final' })
+      .toStream()
+      .sendTo('counts', { key: windowedSerde(stringSerde), value: longSerde });
+    const driver = new JobTestDriver(app.toJob());
+    driver.pipe('clicks', 'a', 'x', 10);
+    driver.pipe('clicks', 'a', 'x', 150);
+    assert.equal(
+      driver.output('counts').length,
+      1,
+      'window [0,100) closed without any table record',
+    );
+  });
+});
+
 describe('brook job describe', () => {
   test('prints operators with their topics and stores, the tasks, and co-partitioning errors', () => {
     const app = streamsApp({ id: 'pv' });

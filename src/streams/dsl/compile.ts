@@ -149,7 +149,10 @@ export class DslTask implements StreamTask<Inputs, Outputs, AnyStores>, TaskRunt
       if (p.advance !== undefined) this.#advancing.push(p);
       if (n.input !== undefined) {
         this.#sources.set(n.input.topic, { node: n, input: n.input });
-        this.#tracker.register(`${n.input.topic}-${context.partition}`);
+        // A table's topic is state, not events: it does not hold the watermark back.
+        if (n.input.role !== 'table') {
+          this.#tracker.register(`${n.input.topic}-${context.partition}`);
+        }
       }
     }
     registerTask(context.jobId, context.partition, this);
@@ -168,7 +171,9 @@ export class DslTask implements StreamTask<Inputs, Outputs, AnyStores>, TaskRunt
       extract === undefined
         ? envelope.timestamp
         : extract(envelope.key, envelope.value, envelope.timestamp);
-    const advanced = this.#tracker.observe(`${envelope.topic}-${envelope.partition}`, timestamp);
+    const advanced =
+      source.input.role !== 'table' &&
+      this.#tracker.observe(`${envelope.topic}-${envelope.partition}`, timestamp);
     this.#processors
       .get(source.node)!
       .process({ key: envelope.key, value: envelope.value, timestamp });
