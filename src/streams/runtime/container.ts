@@ -19,9 +19,7 @@ import {
   type TopicPartition,
   type TopicPartitionOffset,
 } from '../../client/index.js';
-import { ErrorCode } from '../../protocol/errors.js';
 import type { AnyJob, Inputs, MessageCollector, Outputs, TaskCoordinator } from '../job.js';
-import { CHANGELOG_TOPIC_CONFIGS, changelogTopic } from '../stores/changelog.js';
 import { validateStoreNames } from '../stores/state-dir.js';
 import { DEFAULT_STATE_DIR } from '../types.js';
 import { decodeCheckpointMetadata, encodeCheckpointMetadata } from './checkpoint.js';
@@ -30,6 +28,7 @@ import { ContainerMetrics, startMetricsServer } from './metrics.js';
 import { OutputBuffer } from './output-buffer.js';
 import { taskAssignor } from './task-assignor.js';
 import { TaskInstance } from './task-instance.js';
+import { changelogTopics, createJobTopics } from './topics.js';
 
 /** How a container is started (what `brook job run` passes). */
 export interface ContainerOptions {
@@ -153,7 +152,7 @@ export class Container {
       this.#metricsServer = m.server;
       this.#metricsPort = m.port;
     }
-    this.#taskCount = await this.#createTopics(admin);
+    this.#taskCount = await createJobTopics(admin, this.job, this.jobId, this.logger);
 
     const producer = new Producer({
       ...this.#client,
@@ -165,7 +164,7 @@ export class Container {
     await producer.connect();
     // Topic metadata up front, so that sends enqueue at once and keep their order.
     const outputTopics = Object.values(job.outputs as Outputs).map((o) => o.topic);
-    for (const topic of [...outputTopics, ...this.#changelogTopics()]) {
+    for (const topic of [...outputTopics, ...changelogTopics(this.job, this.jobId)]) {
       await producer.cluster.waitForTopic(topic, 30_000);
     }
     this.#outputs = new OutputBuffer(producer, (error) => this.#fail(error));
@@ -186,86 +185,6 @@ export class Container {
     });
     this.#consumer = consumer;
     consumer.subscribe([...this.#inputByTopic.keys()]);
-  }
-
-  #changelogTopics(): string[] {
-    return Object.entries(this.job.stores)
-      .filter(([, spec]) => (spec as { changelog?: boolean }).changelog !== false)
-      .map(([name]) => changelogTopic(this.jobId, name));
-  }
-
-  /**
-   * Creates the outputs marked for creation that are missing, then the changelogs; returns the
-   * number of tasks (the largest partition count among the inputs).
-   */
-  async #createTopics(admin: Admin): Promise<number> {
-    const creatable = new Map<string, number | 'tasks'>();
-    for (const spec of Object.values(this.job.outputs as Outputs)) {
-      const partitions = (spec as { partitions?: number | 'tasks' }).partitions;
-      if (partitions !== undefined) creatable.set(spec.topic, partitions);
-    }
-    const partitionsOf = async (topic: string): Promise<number | undefined> => {
-      try {
-        const [info] = await admin.describeTopics([topic]);
-        return info?.partitions.length;
-      } catch (error) {
-        if (error instanceof KafkaError && error.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
-          return undefined;
-        }
-        throw error;
-      }
-    };
-    let tasks = 0;
-    for (const topic of this.#inputByTopic.keys()) {
-      const n = await partitionsOf(topic);
-      if (n === undefined && !creatable.has(topic)) {
-        throw new TypeError(`input topic ${topic} does not exist; create it first`);
-      }
-      tasks = Math.max(tasks, n ?? 0);
-    }
-    for (const [topic, partitions] of creatable) {
-      if ((await partitionsOf(topic)) !== undefined) continue;
-      const numPartitions = partitions === 'tasks' ? Math.max(1, tasks) : partitions;
-      try {
-        await admin.createTopics([{ topic, numPartitions }]);
-        this.logger.info(
-          { event: 'topic-created', topic, partitions: numPartitions },
-          `created ${topic}`,
-        );
-      } catch (error) {
-        // Another container of the job created it first.
-        if (!(error instanceof KafkaError && error.code === ErrorCode.TOPIC_ALREADY_EXISTS)) {
-          throw error;
-        }
-      }
-      if (this.#inputByTopic.has(topic)) tasks = Math.max(tasks, numPartitions);
-    }
-    await this.#createChangelogs(admin, tasks);
-    return tasks;
-  }
-
-  /** Creates missing changelog topics (compacted, one partition per task). */
-  async #createChangelogs(admin: Admin, tasks: number): Promise<void> {
-    for (const topic of this.#changelogTopics()) {
-      try {
-        await admin.createTopics([
-          { topic, numPartitions: tasks, configs: { ...CHANGELOG_TOPIC_CONFIGS } },
-        ]);
-        this.logger.info(
-          { event: 'changelog-created', topic, partitions: tasks },
-          `created changelog ${topic}`,
-        );
-      } catch (error) {
-        if (!(error instanceof KafkaError && error.code === ErrorCode.TOPIC_ALREADY_EXISTS))
-          throw error;
-        const [info] = await admin.describeTopics([topic]);
-        if (info !== undefined && info.partitions.length < tasks) {
-          throw new TypeError(
-            `changelog ${topic} has ${info.partitions.length} partitions but the job has ${tasks} tasks; add partitions to it`,
-          );
-        }
-      }
-    }
   }
 
   #collector(): MessageCollector<Outputs> {
