@@ -4,7 +4,6 @@
  * at the right place and width). For responses: kafkajs's decoders read what our encoders write.
  */
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import {
   API_KEY,
@@ -14,22 +13,10 @@ import {
   readRequest,
 } from '../../src/protocol/messages.js';
 import { Writer } from '../../src/protocol/primitives/index.js';
-
-const require = createRequire(import.meta.url);
-
-interface KafkajsRequest {
-  apiKey: number;
-  apiVersion: number;
-  encode(): Promise<{ buffer: Buffer }>;
-}
-const frameOf = require('kafkajs/src/protocol/request') as (args: {
-  correlationId: number;
-  clientId: string;
-  request: KafkajsRequest;
-}) => Promise<{ buffer: Buffer }>;
+import { type KafkajsRequest, kafkajs, kafkajsFrame } from './kafkajs-internals.js';
 
 function kafkajsRequest(api: string, version: number, args: unknown): KafkajsRequest {
-  return require(`kafkajs/src/protocol/requests/${api}/v${version}/request`)(args);
+  return kafkajs(api, version).request(args as Record<string, unknown>);
 }
 
 function kafkajsDecode(
@@ -37,7 +24,7 @@ function kafkajsDecode(
   version: number,
   payload: Buffer,
 ): Promise<Record<string, unknown>> {
-  return require(`kafkajs/src/protocol/requests/${api}/v${version}/response`).decode(payload);
+  return kafkajs(api, version).response.decode(payload);
 }
 
 const ACL = {
@@ -324,7 +311,7 @@ test('kafkajs requests decode, and re-encode to the very bytes kafkajs wrote', a
   for (const [api, version, apiKey, args, check] of REQUESTS) {
     const req = kafkajsRequest(api, version, args);
     const frame = (
-      await frameOf({ correlationId: 1, clientId: 'c', request: req })
+      await kafkajsFrame({ correlationId: 1, clientId: 'c', request: req })
     ).buffer.subarray(4);
     const { header, body } = readRequest(frame);
     assert.equal(header.apiKey, apiKey, api);

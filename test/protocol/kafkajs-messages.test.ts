@@ -4,7 +4,6 @@
  * generated encoders write must decode with kafkajs's response decoders.
  */
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import {
   API_KEY,
@@ -16,36 +15,12 @@ import {
   type ProduceRequest,
   readRequest,
 } from '../../src/protocol/messages.js';
-
-const require = createRequire(import.meta.url);
-
-interface KafkajsRequest {
-  apiKey: number;
-  apiVersion: number;
-  encode(): Promise<{ buffer: Buffer }>;
-}
-type KafkajsRequestFactory = (args: Record<string, unknown>) => KafkajsRequest;
-interface KafkajsResponse {
-  decode(payload: Buffer): Promise<Record<string, unknown>>;
-  parse(decoded: Record<string, unknown>): Promise<Record<string, unknown>>;
-}
-type KafkajsFrame = (args: {
-  correlationId: number;
-  clientId: string;
-  request: KafkajsRequest;
-}) => Promise<{ buffer: Buffer }>;
-
-const kafkajsFrame = require('kafkajs/src/protocol/request') as KafkajsFrame;
-
-function kafkajs(
-  api: string,
-  version: number,
-): { request: KafkajsRequestFactory; response: KafkajsResponse } {
-  return {
-    request: require(`kafkajs/src/protocol/requests/${api}/v${version}/request`),
-    response: require(`kafkajs/src/protocol/requests/${api}/v${version}/response`),
-  };
-}
+import {
+  type KafkajsRequest,
+  type KafkajsResponse,
+  kafkajs,
+  kafkajsFrame,
+} from './kafkajs-internals.js';
 
 /** kafkajs encodes a full request frame; we decode its header and body. */
 async function decodeKafkajsRequest<K extends keyof ApiMessages>(
