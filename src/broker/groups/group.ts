@@ -32,8 +32,8 @@ export interface MemberProtocol {
   metadata: Buffer;
 }
 
-/** One member of a group. */
-export interface GroupMember {
+/** What a member tells about itself in JoinGroup, kept as its state in the group. */
+export interface MemberJoinFields {
   memberId: string;
   groupInstanceId: string | null;
   clientId: string;
@@ -43,6 +43,10 @@ export interface GroupMember {
   protocolType: string;
   /** In the member's order of preference. */
   protocols: MemberProtocol[];
+}
+
+/** One member of a group. */
+export interface GroupMember extends MemberJoinFields {
   assignment: Buffer;
   /** Set while the member waits in JoinGroup for the rebalance to complete. */
   awaitingJoin: ((r: JoinResult) => void) | undefined;

@@ -7,19 +7,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ConsumerGroup, GroupMember, JoinResult, MemberProtocol } from './group.js';
+import type {
+  ConsumerGroup,
+  GroupMember,
+  JoinResult,
+  MemberJoinFields,
+  MemberProtocol,
+} from './group.js';
 
 /** A JoinGroup request as the coordinator needs it. */
-export interface JoinRequest {
+export interface JoinRequest extends MemberJoinFields {
   groupId: string;
-  memberId: string;
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  protocolType: string;
-  protocols: MemberProtocol[];
   /** KIP-394 (JoinGroup v4+): a member without an id first gets MEMBER_ID_REQUIRED. */
   requireKnownMemberId: boolean;
   /** JoinGroup v9+ understands skipAssignment for a static leader that rejoined. */

@@ -3,10 +3,10 @@
  * on first use) that every offset commit and group change is appended to, and that is replayed
  * on startup so that groups and offsets survive restarts and crashes.
  */
-import { readSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { encodeRecordBatch, RecordBatchIterator } from '../../protocol/record-batch/index.js';
 import type { Log } from '../../storage/log.js';
+import { readLogSync } from '../../storage/read-range.js';
 import type { BrokerConfig } from '../config.js';
 import type { TopicInfo, TopicRegistry } from '../topics/topic-registry.js';
 import { decodeOffsetsTopicRecord, type OffsetsTopicRecord, partitionForGroup } from './records.js';
@@ -158,33 +158,23 @@ export class OffsetsTopicStore {
     stats: ReplayStats,
     apply: (rec: OffsetsTopicRecord) => void,
   ): Buffer {
-    let buf = buffer;
-    let offset = log.logStartOffset;
-    while (offset < log.logEndOffset) {
-      const r = log.read(offset, READ_CHUNK);
-      if (r.ranges.length === 0) break;
-      for (const range of r.ranges) {
-        if (buf.length < range.length) buf = Buffer.allocUnsafe(range.length);
-        readSync(range.fd, buf, 0, range.length, range.position);
-        stats.bytes += range.length;
-        for (const batch of new RecordBatchIterator(buf, {}, 0, range.length)) {
-          if (batch.isControl) continue;
-          for (const rec of batch) {
-            if (rec.key === null) continue;
-            stats.records++;
-            try {
-              apply(decodeOffsetsTopicRecord(rec.key, rec.value));
-            } catch (err) {
-              this.#log.warn(
-                { partition: log.partition, offset: rec.offset, err: (err as Error).message },
-                'skipped an unreadable __consumer_offsets record',
-              );
-            }
+    return readLogSync(log, log.logStartOffset, buffer, READ_CHUNK, (buf, length) => {
+      stats.bytes += length;
+      for (const batch of new RecordBatchIterator(buf, {}, 0, length)) {
+        if (batch.isControl) continue;
+        for (const rec of batch) {
+          if (rec.key === null) continue;
+          stats.records++;
+          try {
+            apply(decodeOffsetsTopicRecord(rec.key, rec.value));
+          } catch (err) {
+            this.#log.warn(
+              { partition: log.partition, offset: rec.offset, err: (err as Error).message },
+              'skipped an unreadable __consumer_offsets record',
+            );
           }
         }
       }
-      offset = r.lastOffset + 1;
-    }
-    return buf;
+    });
   }
 }

@@ -5,13 +5,14 @@
  * the newest snapshot (`<offset>.snapshot` in the partition directory, written periodically and
  * at shutdown) so that startup does not rescan whole logs.
  */
-import { readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { crc32c } from '../../protocol/crc32c.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { BATCH_HEADER_SIZE, BatchHeader } from '../../protocol/record-batch/header.js';
 import { writeFileAtomic } from '../../storage/fs-util.js';
+import { readLogSync } from '../../storage/read-range.js';
 import type { AppendOptions, Log } from '../../storage/log.js';
 import { PartitionProducerState } from './partition-state.js';
 import { ProducerIdManager } from './producer-ids.js';
@@ -173,39 +174,30 @@ export class ProducerStateManager {
 
   /** Replays batch headers from `from` to the log end into `state`; returns batches read. */
   #scan(log: Log, from: number, state: PartitionProducerState): number {
-    let offset = from;
     let batches = 0;
-    let buf = Buffer.allocUnsafe(READ_CHUNK);
-    while (offset < log.logEndOffset) {
-      const r = log.read(offset, READ_CHUNK);
-      if (r.ranges.length === 0) break;
-      for (const range of r.ranges) {
-        if (buf.length < range.length) buf = Buffer.allocUnsafe(range.length);
-        readSync(range.fd, buf, 0, range.length, range.position);
-        let pos = 0;
-        while (pos + BATCH_HEADER_SIZE <= range.length) {
-          const size = BatchHeader.totalSize(buf, pos);
-          if (size < BATCH_HEADER_SIZE || pos + size > range.length) break; // not a whole batch
-          const pid = BatchHeader.producerId(buf, pos);
-          if (pid >= 0 && !BatchHeader.isControl(buf, pos)) {
-            const base = BatchHeader.baseOffset(buf, pos);
-            const count = BatchHeader.lastOffsetDelta(buf, pos) + 1;
-            state.record(
-              pid,
-              BatchHeader.producerEpoch(buf, pos),
-              BatchHeader.baseSequence(buf, pos),
-              count,
-              base,
-              base + count - 1,
-              BatchHeader.maxTimestamp(buf, pos),
-            );
-          }
-          batches++;
-          pos += size;
+    readLogSync(log, from, Buffer.allocUnsafe(READ_CHUNK), READ_CHUNK, (buf, length) => {
+      let pos = 0;
+      while (pos + BATCH_HEADER_SIZE <= length) {
+        const size = BatchHeader.totalSize(buf, pos);
+        if (size < BATCH_HEADER_SIZE || pos + size > length) break; // not a whole batch
+        const pid = BatchHeader.producerId(buf, pos);
+        if (pid >= 0 && !BatchHeader.isControl(buf, pos)) {
+          const base = BatchHeader.baseOffset(buf, pos);
+          const count = BatchHeader.lastOffsetDelta(buf, pos) + 1;
+          state.record(
+            pid,
+            BatchHeader.producerEpoch(buf, pos),
+            BatchHeader.baseSequence(buf, pos),
+            count,
+            base,
+            base + count - 1,
+            BatchHeader.maxTimestamp(buf, pos),
+          );
         }
+        batches++;
+        pos += size;
       }
-      offset = r.lastOffset + 1;
-    }
+    });
     return batches;
   }
 
