@@ -4,10 +4,14 @@
  * timestamps and the watermark, it updates the store and forwards results, so it is tested
  * without a broker and restored exactly after a crash (all its state is in the store).
  *
- * The store holds two key families:
+ * Time windows (tumbling, hopping) are stored window first, `W | start | end | len | key` → the
+ * aggregate: every key's window of one period closes at the same time, so "every window due by
+ * the watermark" is one range scan over starts, with no index to maintain (one write per record
+ * and window). `M` → the watermark windows were last closed at bounds that scan.
+ *
+ * Sessions have per-key bounds, so they are stored key first with a time index:
  * - data `D | len | key | start | end` → the aggregate;
- * - time index `I | due | len | key | start | end` → 0 (close pending) or 1 (expiry pending),
- *   so that "every window due by the watermark" is one range scan from the start of the index.
+ * - time index `I | due | len | key | start | end` → 0 (close pending) or 1 (expiry pending).
  */
 import type { Serde } from '../serdes/serde.js';
 import type { KeyValueStore } from '../stores/key-value-store.js';
@@ -19,11 +23,14 @@ import {
   readTime,
   timeBound,
   timeIndexKey,
+  writeTime,
 } from './encoding.js';
 import { type WindowSpec, type Windowed, windowStartsFor } from './windows.js';
 
 const DATA = 0x44;
 const INDEX = 0x49;
+const TIME_DATA = 0x57;
+const META = Buffer.of(0x4d);
 const CLOSE = Buffer.from([0]);
 const EXPIRE = Buffer.from([1]);
 
@@ -95,12 +102,12 @@ export class WindowAggregator<K, V, A> {
         missed = true;
         continue;
       }
-      const dataKey = keyWithTimes(DATA, keyBytes, w.start, w.end);
+      const dataKey = timeDataKey(w.start, w.end, keyBytes);
       const old = store.get(dataKey);
       let aggregate: A;
       if (old === undefined) {
         aggregate = aggregation.add(aggregation.init(), key, value);
-        this.#index(keyBytes, w, closeAt, CLOSE);
+        this.#due(closeAt);
       } else {
         aggregate = aggregation.add(aggregateSerde.deserialize(old), key, value);
       }
@@ -161,6 +168,11 @@ export class WindowAggregator<K, V, A> {
 
   #index(keyBytes: Buffer, w: WindowRef, due: number, kind: Buffer): void {
     this.#o.store.put(indexKey(due, keyWithTimes(DATA, keyBytes, w.start, w.end)), kind);
+    this.#due(due);
+  }
+
+  /** Notes that something falls due at `due`. */
+  #due(due: number): void {
     if (this.#nextDue === null || (this.#nextDue !== undefined && due < this.#nextDue)) {
       this.#nextDue = due;
     }
@@ -173,6 +185,10 @@ export class WindowAggregator<K, V, A> {
   advance(watermark: number): void {
     if (this.#nextDue === undefined) this.#nextDue = this.#firstDue();
     if (this.#nextDue === null || watermark < this.#nextDue) return;
+    if (this.#o.windows.kind === 'time') {
+      this.#advanceTime(watermark);
+      return;
+    }
     const { store, keySerde, aggregateSerde, windows } = this.#o;
     const due: { key: Buffer; value: Buffer }[] = [];
     for (const e of store.range(timeBound(INDEX, MIN_TIME), timeBound(INDEX, watermark + 1))) {
@@ -187,11 +203,10 @@ export class WindowAggregator<K, V, A> {
         if (this.#o.emit === 'final') {
           const value = store.get(dataKey);
           if (value !== undefined) {
-            const timestamp = windows.kind === 'time' ? w.end - 1 : w.end;
             this.#o.forward(
               { key: keySerde.deserialize(keyBytes), ...w },
               aggregateSerde.deserialize(value),
-              timestamp,
+              w.end,
             );
           }
         }
@@ -207,7 +222,76 @@ export class WindowAggregator<K, V, A> {
     this.#nextDue = this.#firstDue();
   }
 
+  /** Closes and expires time windows; see the layout above. */
+  #advanceTime(watermark: number): void {
+    const { store, keySerde, aggregateSerde, emit, forward } = this.#o;
+    const spec = this.#o.windows as Extract<WindowSpec, { kind: 'time' }>;
+    // Windows closing now: close time in (closedThrough, watermark], i.e. by start.
+    const lag = spec.size + spec.grace;
+    const closing: { key: Buffer; value: Buffer }[] = [];
+    for (const e of store.range(
+      timeBound(TIME_DATA, this.#closedThrough() - lag + 1),
+      timeBound(TIME_DATA, watermark - lag + 1),
+    )) {
+      closing.push({ key: e.key, value: e.value });
+    }
+    for (const e of closing) {
+      const start = readTime(e.key, 1);
+      const end = readTime(e.key, 9);
+      if (emit === 'final') {
+        const w = { key: keySerde.deserialize(readKey(e.key, 17).key), start, end };
+        forward(w, aggregateSerde.deserialize(e.value), end - 1);
+      }
+      if (spec.retainAfterClose === 0) store.delete(e.key);
+    }
+    if (spec.retainAfterClose > 0) {
+      const expired: Buffer[] = [];
+      for (const e of store.range(
+        timeBound(TIME_DATA, MIN_TIME),
+        timeBound(TIME_DATA, watermark - lag - spec.retainAfterClose + 1),
+      )) {
+        expired.push(e.key);
+      }
+      for (const k of expired) store.delete(k);
+    }
+    const meta = Buffer.allocUnsafe(8);
+    writeTime(meta, 0, watermark);
+    store.put(META, meta);
+    this.#nextDue = this.#firstDue();
+  }
+
+  /** The watermark time windows were last closed at (every close time up to it is done). */
+  #closedThrough(): number {
+    const meta = this.#o.store.get(META);
+    return meta === undefined ? MIN_TIME : readTime(meta, 0);
+  }
+
   #firstDue(): number | null {
+    const spec = this.#o.windows;
+    if (spec.kind === 'time') {
+      const lag = spec.size + spec.grace;
+      let due: number | null = null;
+      // The next window to close: the first start past those closed.
+      for (const e of this.#o.store.range(
+        timeBound(TIME_DATA, this.#closedThrough() - lag + 1),
+        timeBound(TIME_DATA + 1, MIN_TIME),
+      )) {
+        due = readTime(e.key, 1) + lag;
+        break;
+      }
+      if (spec.retainAfterClose > 0) {
+        // The next closed window to expire: the first start of all.
+        for (const e of this.#o.store.range(
+          timeBound(TIME_DATA, MIN_TIME),
+          timeBound(TIME_DATA + 1, MIN_TIME),
+        )) {
+          const expiry = readTime(e.key, 1) + lag + spec.retainAfterClose;
+          if (due === null || expiry < due) due = expiry;
+          break;
+        }
+      }
+      return due;
+    }
     for (const e of this.#o.store.range(
       timeBound(INDEX, MIN_TIME),
       timeBound(INDEX + 1, MIN_TIME),
@@ -219,19 +303,20 @@ export class WindowAggregator<K, V, A> {
 
   /** The current aggregate of `key` in the window starting at `start` and ending at `end`. */
   fetch(key: K, start: number, end: number): A | undefined {
+    const keyBytes = this.#o.keySerde.serialize(key);
     const value = this.#o.store.get(
-      keyWithTimes(DATA, this.#o.keySerde.serialize(key), start, end),
+      this.#o.windows.kind === 'time'
+        ? timeDataKey(start, end, keyBytes)
+        : keyWithTimes(DATA, keyBytes, start, end),
     );
     return value === undefined ? undefined : this.#o.aggregateSerde.deserialize(value);
   }
 
   /** Every window of `key` the store still holds, oldest first. */
   *fetchAll(key: K): Generator<{ key: Windowed<K>; value: A }> {
-    const keyBytes = this.#o.keySerde.serialize(key);
-    for (const e of this.#o.store.prefix(keyPrefix(DATA, keyBytes))) {
-      const at = readKey(e.key, 1).end;
+    for (const e of windowEntries(this.#o.store, this.#o.keySerde.serialize(key))) {
       yield {
-        key: { key, start: readTime(e.key, at), end: readTime(e.key, at + 8) },
+        key: { key, start: e.start, end: e.end },
         value: this.#o.aggregateSerde.deserialize(e.value),
       };
     }
@@ -241,4 +326,51 @@ export class WindowAggregator<K, V, A> {
 /** The index entry of data key `dataKey` (tag included) due at `due`. */
 function indexKey(due: number, dataKey: Buffer): Buffer {
   return timeIndexKey(INDEX, due, dataKey.subarray(1));
+}
+
+/** A time window's data key: `W | start | end | len | key`. */
+function timeDataKey(start: number, end: number, keyBytes: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(21 + keyBytes.length);
+  out[0] = TIME_DATA;
+  writeTime(out, 1, start);
+  writeTime(out, 9, end);
+  out.writeUInt32BE(keyBytes.length, 17);
+  keyBytes.copy(out, 21);
+  return out;
+}
+
+/** One stored window of a windowed aggregation's store. */
+export interface StoredWindow {
+  readonly keyBytes: Buffer;
+  readonly start: number;
+  readonly end: number;
+  readonly value: Buffer;
+}
+
+/**
+ * The windows a windowed aggregation's store holds, of one key (`keyBytes`) or all, whatever
+ * the window kind: what interactive queries read.
+ */
+export function* windowEntries(
+  store: KeyValueStore<Buffer, Buffer>,
+  keyBytes?: Buffer,
+): Generator<StoredWindow> {
+  const sessions =
+    keyBytes === undefined
+      ? store.range(Buffer.of(DATA), Buffer.of(DATA + 1))
+      : store.prefix(keyPrefix(DATA, keyBytes));
+  for (const e of sessions) {
+    const { key, end: at } = readKey(e.key, 1);
+    yield {
+      keyBytes: key,
+      start: readTime(e.key, at),
+      end: readTime(e.key, at + 8),
+      value: e.value,
+    };
+  }
+  for (const e of store.range(Buffer.of(TIME_DATA), Buffer.of(TIME_DATA + 1))) {
+    const { key } = readKey(e.key, 17);
+    if (keyBytes !== undefined && !key.equals(keyBytes)) continue;
+    yield { keyBytes: key, start: readTime(e.key, 1), end: readTime(e.key, 9), value: e.value };
+  }
 }

@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { stringSerde } from '../serdes/basic.js';
 import type { KeyValueStore } from '../stores/key-value-store.js';
-import { keyPrefix, readKey, readTime } from '../dsl/encoding.js';
+import { type StoredWindow, windowEntries } from '../dsl/window-aggregator.js';
 import type { MaterializedStore } from '../dsl/table.js';
 import type { QueryableTask } from '../dsl/task-registry.js';
 
@@ -40,8 +40,6 @@ export interface QueryServerOptions {
   /** 0 (default): any free port. */
   readonly port?: number;
 }
-
-const DATA = 0x44;
 
 /** Serves a container's stores. */
 export class QueryServer {
@@ -153,8 +151,7 @@ export class QueryServer {
     for (const task of this.#o.tasks()) {
       const s = task.store(store.name);
       if (store.windowed) {
-        for (const e of s.prefix(keyPrefix(DATA, keyBytes)))
-          out.push(windowEntry(store, e.key, e.value));
+        for (const e of windowEntries(s, keyBytes)) out.push(windowEntry(store, e));
       } else {
         const v = s.get(keyBytes);
         if (v !== undefined) out.push({ key, value: store.valueSerde.deserialize(v) });
@@ -172,8 +169,8 @@ export class QueryServer {
       const s: KeyValueStore<Buffer, Buffer> = task.store(store.name);
       if (store.windowed) {
         // Windowed stores scan the data family; prefix/from/to apply to the key's text.
-        for (const e of s.range(Buffer.of(DATA), Buffer.of(DATA + 1))) {
-          const entry = windowEntry(store, e.key, e.value);
+        for (const e of windowEntries(s)) {
+          const entry = windowEntry(store, e);
           const text = String(entry.key);
           if (prefix !== null && !text.startsWith(prefix)) continue;
           if (from !== null && text < from) continue;
@@ -206,13 +203,12 @@ function parseKey(store: MaterializedStore<unknown, unknown>, text: string): unk
   return store.keySerde === stringSerde ? text : JSON.parse(text);
 }
 
-function windowEntry(store: MaterializedStore<unknown, unknown>, k: Buffer, v: Buffer): QueryEntry {
-  const { key, end: at } = readKey(k, 1);
+function windowEntry(store: MaterializedStore<unknown, unknown>, e: StoredWindow): QueryEntry {
   return {
-    key: store.keySerde.deserialize(key),
-    start: readTime(k, at),
-    end: readTime(k, at + 8),
-    value: store.valueSerde.deserialize(v),
+    key: store.keySerde.deserialize(e.keyBytes),
+    start: e.start,
+    end: e.end,
+    value: store.valueSerde.deserialize(e.value),
   };
 }
 
