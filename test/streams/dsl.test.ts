@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import {
   describeJob,
   JobTestDriver,
+  sessionWindows,
   streamsApp,
   tumblingWindows,
   type Windowed,
@@ -112,6 +113,63 @@ describe('aggregations', () => {
         .slice(2)
         .map((o) => `${(o.key as Windowed<string>).start}=${o.value}`),
       ['100=2'],
+    );
+  });
+});
+
+describe('more aggregations and joins', () => {
+  test('reduce, aggregate, mapValues and a left stream–table join', () => {
+    const app = streamsApp({ id: 'more' });
+    const names = app.table('names', { key: stringSerde, value: stringSerde });
+    const amounts = app.stream('amounts', { key: stringSerde, value: longSerde });
+    amounts
+      .groupByKey()
+      .reduce((a, b) => Math.max(a, b), { name: 'max' })
+      .toStream()
+      .sendTo('max', { key: stringSerde, value: longSerde });
+    amounts
+      .groupByKey()
+      .aggregate(
+        () => '',
+        (acc, v) => `${acc}${v},`,
+        stringSerde,
+        { name: 'list' },
+      )
+      .toStream()
+      .sendTo('list', { key: stringSerde, value: stringSerde });
+    amounts
+      .mapValues((v) => v * 2)
+      .join(names, (v, n) => `${n ?? '?'}:${v}`, { left: true })
+      .sendTo('named', { value: stringSerde });
+    const driver = new JobTestDriver(app.toJob());
+    driver.pipe('amounts', 'a', 3, 1);
+    driver.pipe('names', 'a', 'Ann', 2);
+    driver.pipe('amounts', 'a', 1, 3);
+    driver.pipe('amounts', 'b', 7, 4);
+    driver.pipe('amounts', 'a', 5, 5);
+    assert.deepEqual(
+      driver.output('max').map((o) => `${o.key}=${o.value}`),
+      ['a=3', 'a=3', 'b=7', 'a=5'],
+    );
+    assert.deepEqual(driver.output('list').at(-2)?.value, '7,');
+    assert.deepEqual(driver.output('list').at(-1)?.value, '3,1,5,');
+    assert.deepEqual(
+      driver.output('named').map((o) => o.value),
+      ['?:6', 'Ann:2', '?:14', 'Ann:10'],
+    );
+  });
+
+  test('session aggregations without a merge function are refused', () => {
+    const app = streamsApp({ id: 's' });
+    const grouped = app.stream('x', { key: stringSerde, value: stringSerde }).groupByKey();
+    assert.throws(
+      () =>
+        grouped.windowedBy(sessionWindows(10)).aggregate(
+          () => 0,
+          (a) => a + 1,
+          longSerde,
+        ),
+      /session windows need a merge function/,
     );
   });
 });
