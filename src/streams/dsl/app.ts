@@ -147,7 +147,7 @@ export class StreamsApp {
     const op = this.name('partition-by', given);
     const topic = `${this.options.id}-${op}-repartition`;
     const positions = `${op}-positions`;
-    const sinkNode = this.add(
+    this.add(
       stream.node,
       node({
         name: op,
@@ -224,7 +224,6 @@ export class StreamsApp {
         },
       }),
     );
-    void sinkNode;
     return new KStream<K2, V>(this, dedup, serdes);
   }
 
