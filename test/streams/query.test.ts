@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { partitionForKey } from '../../src/client/producer/partitioner.js';
 import { JobTestDriver, streamsApp, tumblingWindows } from '../../src/streams/dsl/index.js';
 import type { QueryableTask } from '../../src/streams/dsl/task-registry.js';
 import { QueryServer } from '../../src/streams/query/index.js';
@@ -50,10 +51,9 @@ after(async () => {
   for (const s of servers) await s.close();
 });
 
+/** The task of a key, as Kafka's default partitioner spreads keys over two partitions. */
 function hash(s: string): number {
-  let h = 0;
-  for (const c of s) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return h;
+  return partitionForKey(Buffer.from(s), 2);
 }
 
 interface Answer {
@@ -88,6 +88,8 @@ describe('interactive queries', () => {
     assert.equal(forwarded.body.servedBy, addresses[1]);
     assert.equal(forwarded.body.forwardedBy, addresses[0]);
     assert.equal((await get(addresses[1]!, '/stores/view-counts/nobody')).status, 404);
+    const tasks = await fetch(`http://${addresses[1]}/tasks`);
+    assert.deepEqual(await tasks.json(), { partitions: [1] });
   });
 
   test('prefix and range scans cover every container', async () => {

@@ -8,17 +8,20 @@
  *   GET /stores/<name>?prefix=<p>        entries whose key starts with p
  *   GET /stores/<name>?from=<a>&to=<b>   entries with a <= key < b (serialized key order)
  *   GET /stores/<name>                   every entry
+ *   GET /tasks                           the partitions (tasks) this container runs
  * `local=true` restricts an answer to this container (what peers are asked with, so a forwarded
  * query is never forwarded again). Keys in the path are the key as text for string keys, JSON
  * otherwise.
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { stringSerde } from '../serdes/basic.js';
-import type { KeyValueStore } from '../stores/key-value-store.js';
-import { type StoredWindow, windowEntries } from '../dsl/window-aggregator.js';
+import { partitionForKey } from '../../client/producer/partitioner.js';
 import type { MaterializedStore } from '../dsl/table.js';
 import type { QueryableTask } from '../dsl/task-registry.js';
+import { type StoredWindow, windowEntries } from '../dsl/window-aggregator.js';
+import { stringSerde } from '../serdes/basic.js';
+import type { KeyValueStore } from '../stores/key-value-store.js';
 
 /** One entry of an answer. */
 export interface QueryEntry {
@@ -83,6 +86,10 @@ export class QueryServer {
       .split('/')
       .filter((p) => p !== '')
       .map(decodeURIComponent);
+    if (req.method === 'GET' && parts.length === 1 && parts[0] === 'tasks') {
+      send(res, 200, { partitions: this.#o.tasks().map((t) => t.partition) });
+      return;
+    }
     if (req.method !== 'GET' || parts[0] !== 'stores' || parts.length > 3) {
       send(res, 404, { error: 'not found: GET /stores, /stores/<name>, /stores/<name>/<key>' });
       return;
@@ -116,7 +123,12 @@ export class QueryServer {
         });
         return;
       }
-      for (const peer of this.#peers()) {
+      // The owner first (Kafka's default partitioner over the task count), then the others,
+      // for stores whose keys were partitioned otherwise.
+      const owner = await this.#ownerOf(store.keySerde.serialize(key));
+      const peers = this.#peers();
+      const order = owner === undefined ? peers : [owner, ...peers.filter((p) => p !== owner)];
+      for (const peer of order) {
         const answer = await ask(peer, `${url.pathname}?local=true`);
         if (answer.status === 200) {
           send(res, 200, { ...(answer.body as object), forwardedBy: this.#address });
@@ -142,6 +154,26 @@ export class QueryServer {
   /** The other containers (a peer list shared by all containers may name this one too). */
   #peers(): string[] {
     return (this.#o.peers ?? []).filter((p) => p !== this.#address);
+  }
+
+  /**
+   * The peer whose tasks include the partition of `keyBytes`, when every task of the job is
+   * known to run somewhere (so the task count, and with it the partition, is certain).
+   */
+  async #ownerOf(keyBytes: Buffer): Promise<string | undefined> {
+    const owners = new Map<number, string>();
+    for (const t of this.#o.tasks()) owners.set(t.partition, this.#address);
+    const answers = await Promise.all(
+      this.#peers().map(async (peer) => ({ peer, answer: await ask(peer, '/tasks') })),
+    );
+    for (const { peer, answer } of answers) {
+      if (answer.status !== 200) continue;
+      for (const p of (answer.body as { partitions: number[] }).partitions) owners.set(p, peer);
+    }
+    const count = Math.max(-1, ...owners.keys()) + 1;
+    if (count === 0 || owners.size !== count) return undefined;
+    const owner = owners.get(partitionForKey(keyBytes, count));
+    return owner === this.#address ? undefined : owner;
   }
 
   /** Entries of `key` in the local tasks. */
