@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { partitionForKey } from '../../src/client/producer/partitioner.js';
+import { partitionForKey } from '../../src/client/index.js';
 import { JobTestDriver, streamsApp, tumblingWindows } from '../../src/streams/dsl/index.js';
 import type { QueryableTask } from '../../src/streams/dsl/task-registry.js';
 import { QueryServer } from '../../src/streams/query/index.js';

@@ -16,7 +16,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { partitionForKey } from '../../client/producer/partitioner.js';
+import { partitionForKey } from '../../client/index.js';
 import type { MaterializedStore } from '../dsl/table.js';
 import type { QueryableTask } from '../dsl/task-registry.js';
 import { type StoredWindow, windowEntries } from '../dsl/window-aggregator.js';
