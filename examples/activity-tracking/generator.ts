@@ -17,16 +17,16 @@ export interface PageView {
 export const MAX_DISORDER_MS = 15_000;
 
 export const PAGES = [
-  '/feed',
-  '/jobs',
-  '/messaging',
-  '/notifications',
-  '/mynetwork',
-  '/learning',
-  '/company/brook',
-  '/groups/streams',
-  '/events',
-  '/premium',
+  'feed',
+  'jobs',
+  'messaging',
+  'notifications',
+  'mynetwork',
+  'learning',
+  'company-brook',
+  'groups-streams',
+  'events',
+  'premium',
 ];
 
 /**

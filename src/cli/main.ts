@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { BROOK_VERSION } from '../version.js';
 import { consumeCommand } from './consume.js';
+import { demoCommand } from './demo.js';
 import { groupsCommand } from './groups.js';
 import { jobCommand } from './job.js';
 import { produceCommand } from './produce.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   program.addCommand(consumeCommand());
   program.addCommand(groupsCommand());
   program.addCommand(jobCommand());
+  program.addCommand(demoCommand());
   return program;
 }
 

@@ -1,0 +1,259 @@
+/**
+ * `brook demo` (what `npm start` runs): a broker on the embedded defaults, the example
+ * generators and the three example jobs, with a list of things to try. Ctrl-C or SIGTERM stops
+ * the generators, then the jobs (each commits its checkpoint), then the broker, and exits 0; the
+ * next start on the same directories resumes from the saved log, offsets and state.
+ *
+ * The broker and the jobs are child processes started with this process's own entry point and
+ * Node flags (`brook start`, `brook job run`), so they take exactly the code paths a user would.
+ * They are put in their own process groups: a terminal's Ctrl-C reaches only this process, which
+ * then stops them in order (jobs before the broker they commit to).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Command } from 'commander';
+import { Admin } from '../client/index.js';
+import { parseCount, UsageError } from './client-common.js';
+
+interface DemoOptions {
+  dataDir: string;
+  stateDir: string;
+  port: string;
+  queryPort: string;
+  rate: string;
+}
+
+/** The examples folder of this checkout (next to src/ and dist/). */
+const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
+
+/** The example jobs: name (and job id), module, and what to query on its query port. */
+const JOBS = [
+  { id: 'activity-tracking', file: 'activity-tracking/job.ts', query: 'views-per-page/feed' },
+  { id: 'who-viewed-profile', file: 'who-viewed-profile/job.ts', query: 'recent-viewers/member-0' },
+  { id: 'job-titles', file: 'job-titles/job.ts', query: 'member-titles/member-1' },
+] as const;
+
+/** Topics of the examples: name, partitions and, for tables, compaction. */
+const TOPICS: readonly { topic: string; compact?: boolean }[] = [
+  { topic: 'page-views' },
+  { topic: 'page-view-counts' },
+  { topic: 'member-sessions' },
+  { topic: 'member-profiles', compact: true },
+  { topic: 'profile-views' },
+  { topic: 'profile-view-notifications' },
+  { topic: 'recent-viewers', compact: true },
+  { topic: 'profile-updates' },
+  { topic: 'standardized-titles' },
+  { topic: 'title-counts', compact: true },
+];
+const PARTITIONS = 2;
+
+/** The shape of `examples/generate.ts`, loaded at run time (examples are not compiled). */
+interface GeneratorModule {
+  runGenerators(options: {
+    bootstrapServers: string;
+    rate: number;
+    signal: AbortSignal;
+  }): Promise<void>;
+}
+
+const say = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** Starts this CLI again as a child, in its own process group. */
+function brook(args: string[]): ChildProcess {
+  return spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    detached: true,
+  });
+}
+
+/** Sends `signal` and resolves once the child exited (SIGKILL after `graceMs`). */
+async function stopChild(child: ChildProcess, graceMs = 30_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function waitForBroker(bootstrap: string, broker: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (broker.exitCode !== null) throw new Error('the broker exited (see its log above)');
+    const admin = new Admin({ bootstrapServers: bootstrap });
+    try {
+      await admin.listTopics();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    } finally {
+      await admin.close().catch(() => {});
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function createMissingTopics(bootstrap: string): Promise<void> {
+  const admin = new Admin({ bootstrapServers: bootstrap });
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = TOPICS.filter((t) => !existing.has(t.topic));
+    if (missing.length > 0) {
+      await admin.createTopics(
+        missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: PARTITIONS,
+          configs: t.compact ? { 'cleanup.policy': 'compact' } : ({} as Record<string, string>),
+        })),
+      );
+    }
+  } finally {
+    await admin.close();
+  }
+}
+
+function whatToTry(port: number, queryPort: number): void {
+  const bs = `--bootstrap-server localhost:${port}`;
+  say('');
+  say('Brook demo is running: a broker, three example jobs and their generators.');
+  say('Try (from another terminal; `bin/brook` is the CLI of this checkout):');
+  say('');
+  say(`  bin/brook consume ${bs} --topic page-view-counts --property print.key=true`);
+  say(`  bin/brook consume ${bs} --topic member-sessions --property print.key=true`);
+  say(`  bin/brook consume ${bs} --topic profile-view-notifications --property print.key=true`);
+  say(`  bin/brook consume ${bs} --topic title-counts --from-beginning --property print.key=true`);
+  say(`  bin/brook topics list ${bs}`);
+  for (const job of JOBS) say(`  bin/brook groups describe ${bs} --group ${job.id}`);
+  say('');
+  say('Interactive queries (each job serves its stores):');
+  JOBS.forEach((job, i) => {
+    say(`  curl -s localhost:${queryPort + i}/stores            # ${job.id}`);
+    say(`  curl -s localhost:${queryPort + i}/stores/${job.query}`);
+  });
+  say('');
+  say('Ctrl-C stops everything cleanly; `npm start` again resumes where it stopped.');
+}
+
+async function runDemo(o: DemoOptions): Promise<void> {
+  let port: number;
+  let queryPort: number;
+  let rate: number;
+  try {
+    port = parseCount(o.port, '--port') ?? 9092;
+    queryPort = parseCount(o.queryPort, '--query-port') ?? 9480;
+    rate = parseCount(o.rate, '--rate') ?? 20;
+  } catch (error) {
+    process.stderr.write(`brook demo: ${(error as Error).message}\n`);
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+    return;
+  }
+  const bootstrap = `127.0.0.1:${port}`;
+  const stopping = new AbortController();
+  const children: ChildProcess[] = [];
+  let signals = 0;
+  const onSignal = (): void => {
+    if (++signals > 1) {
+      say('brook demo: second signal, exiting without a clean shutdown');
+      for (const c of children) c.kill('SIGKILL');
+      process.exit(130);
+    }
+    stopping.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const broker = brook([
+    'start',
+    '--data-dir',
+    resolve(o.dataDir),
+    '--port',
+    String(port),
+    '--metrics-port',
+    '0',
+    '--log-level',
+    'warn',
+    '--set',
+    'group.initial.rebalance.delay.ms=0',
+  ]);
+  const jobs: ChildProcess[] = [];
+  let generators: Promise<void> | undefined;
+  let failed = false;
+  try {
+    say(`brook demo: starting the broker on ${bootstrap} (data in ${resolve(o.dataDir)})`);
+    await waitForBroker(bootstrap, broker);
+    await createMissingTopics(bootstrap);
+    JOBS.forEach((job, i) => {
+      const child = brook([
+        'job',
+        'run',
+        resolve(EXAMPLES, job.file),
+        '--bootstrap-server',
+        bootstrap,
+        '--state-dir',
+        resolve(o.stateDir),
+        '--config',
+        `query.port=${queryPort + i}`,
+        '--log-level',
+        'warn',
+      ]);
+      child.once('exit', (code, signal) => {
+        if (!stopping.signal.aborted) {
+          say(`brook demo: job ${job.id} exited (${code ?? signal}); the others keep running`);
+        }
+      });
+      jobs.push(child);
+      children.push(child);
+    });
+    const { tsImport } = await import('tsx/esm/api');
+    const generate = (await tsImport(
+      pathToFileURL(resolve(EXAMPLES, 'generate.ts')).href,
+      import.meta.url,
+    )) as GeneratorModule;
+    if (!stopping.signal.aborted) {
+      generators = generate.runGenerators({
+        bootstrapServers: bootstrap,
+        rate,
+        signal: stopping.signal,
+      });
+      generators.catch((error: Error) => {
+        if (!stopping.signal.aborted) say(`brook demo: generators stopped: ${error.message}`);
+      });
+      whatToTry(port, queryPort);
+    }
+    await new Promise<void>((done) => {
+      if (stopping.signal.aborted) done();
+      stopping.signal.addEventListener('abort', () => done(), { once: true });
+    });
+  } catch (error) {
+    failed = true;
+    process.stderr.write(`brook demo: ${(error as Error).message}\n`);
+  } finally {
+    say('brook demo: stopping the generators, the jobs, then the broker');
+    stopping.abort();
+    await generators?.catch(() => {});
+    await Promise.all(jobs.map((j) => stopChild(j)));
+    await stopChild(broker);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    say('brook demo: stopped');
+  }
+  process.exitCode = failed ? 1 : 0;
+}
+
+/** The `brook demo` command. */
+export function demoCommand(): Command {
+  return new Command('demo')
+    .description(
+      'run a broker, the example generators and the three example jobs (what `npm start` does)',
+    )
+    .option('--data-dir <dir>', "the broker's data directory", './brook-data')
+    .option('--state-dir <dir>', "the jobs' state directory", './brook-state')
+    .option('--port <n>', 'broker port', '9092')
+    .option('--query-port <n>', "first of three ports of the jobs' query endpoints", '9480')
+    .option('--rate <n>', 'page views generated per second', '20')
+    .action(runDemo);
+}
