@@ -143,6 +143,56 @@ describe('stream–stream join', () => {
     }
   });
 
+  test('left join: unjoined impressions come out alone once they can no longer join', () => {
+    const within = 60_000;
+    const grace = 30_000;
+    for (const seed of [5, 6, 8]) {
+      const rand = lcg(seed);
+      const got: string[] = [];
+      const join = new WindowJoin<string, string, string, string>({
+        left: new InMemoryEngine(),
+        right: new InMemoryEngine(),
+        keySerde: stringSerde,
+        leftSerde: stringSerde,
+        rightSerde: stringSerde,
+        within,
+        grace,
+        joiner: (imp, click) => `${imp}+${click}`,
+        leftOnly: (imp) => `${imp}+none`,
+        forward: (k, v) => got.push(`${k}:${v}`),
+      });
+      const events: { side: 'left' | 'right'; ad: string; id: string; ts: number }[] = [];
+      let clock = 0;
+      for (let i = 0; i < 500; i++) {
+        clock += Math.floor(rand() * 20_000);
+        const ts = clock - Math.floor(rand() * grace);
+        const side = rand() < 0.7 ? 'left' : 'right';
+        events.push({ side, ad: `ad${Math.floor(rand() * 8)}`, id: `${side[0]}${i}`, ts });
+      }
+      let max = -Infinity;
+      for (const [i, e] of events.entries()) {
+        max = Math.max(max, e.ts);
+        join.process(e.side, e.ad, e.id, e.ts, i, max);
+        join.expire(max);
+      }
+      // Reference: pairs within the window, and every impression without one that has expired
+      // by the final watermark (time + 2 x within + grace).
+      const want: string[] = [];
+      for (const l of events) {
+        if (l.side !== 'left') continue;
+        const clicks = events.filter(
+          (r) => r.side === 'right' && r.ad === l.ad && Math.abs(l.ts - r.ts) <= within,
+        );
+        for (const r of clicks) want.push(`${l.ad}:${l.id}+${r.id}`);
+        if (clicks.length === 0 && l.ts + 2 * within + grace <= max) {
+          want.push(`${l.ad}:${l.id}+none`);
+        }
+      }
+      assert.ok(want.filter((w) => w.endsWith('+none')).length > 20);
+      assert.deepEqual([...got].sort(), want.sort());
+    }
+  });
+
   test('compiled: both sides through the job', () => {
     const app = streamsApp({ id: 'ads' });
     const impressions = app.stream('impressions', { key: stringSerde, value: stringSerde });
@@ -161,6 +211,31 @@ describe('stream–stream join', () => {
     assert.deepEqual(
       driver.output('ad-clicks').map((o) => o.value),
       ['i1/c1'],
+    );
+  });
+});
+
+describe('left join compiled', () => {
+  test('leftJoinWindowed passes unjoined records on with null', () => {
+    const app = streamsApp({ id: 'ads-left' });
+    const impressions = app.stream('impressions', { key: stringSerde, value: stringSerde });
+    const clicks = app.stream('clicks', { key: stringSerde, value: stringSerde });
+    impressions
+      .leftJoinWindowed(clicks, (i, c) => `${i}/${c ?? 'none'}`, {
+        within: 600_000,
+        serdes: { key: stringSerde, left: stringSerde, right: stringSerde },
+      })
+      .sendTo('ad-clicks', { value: stringSerde });
+    const driver = new JobTestDriver(app.toJob());
+    driver.pipe('impressions', 'ad1', 'i1', 1_000);
+    driver.pipe('impressions', 'ad2', 'i2', 2_000);
+    driver.pipe('clicks', 'ad1', 'c1', 3_000);
+    driver.pipe('clicks', 'ad3', 'c3', 2_000_000);
+    // The watermark is the minimum of both inputs: this record moves it past the expiries.
+    driver.pipe('impressions', 'ad3', 'i3', 2_000_000);
+    assert.deepEqual(
+      driver.output('ad-clicks').map((o) => o.value),
+      ['i1/c1', 'i3/c3', 'i2/none'],
     );
   });
 });

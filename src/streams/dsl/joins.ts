@@ -53,11 +53,12 @@ export function streamTableJoin<K, V, T, R>(
 export function streamStreamJoin<K, V, V2, R>(
   left: KStream<K, V>,
   right: KStream<K, V2>,
-  joiner: (value: V, otherValue: V2, key: K) => R,
+  joiner: (value: V, otherValue: V2 | null, key: K) => R,
   options: StreamJoinOptions<K, V, V2>,
+  leftJoin: boolean,
 ): KStream<K, R> {
   const app = left.app;
-  const name = app.name('window-join', options.name);
+  const name = app.name(leftJoin ? 'window-left-join' : 'window-join', options.name);
   app.copartitioned(left.node, right.node, name);
   const leftStore = `${name}-left`;
   const rightStore = `${name}-right`;
@@ -76,6 +77,7 @@ export function streamStreamJoin<K, V, V2, R>(
         within: options.within,
         grace: options.grace ?? 0,
         joiner,
+        leftOnly: leftJoin ? (value, key) => joiner(value, null, key) : undefined,
         forward: emit,
       });
       perTask.set(rt, j);

@@ -215,6 +215,24 @@ export class KStream<K, V> {
     joiner: (value: V, otherValue: V2, key: K) => R,
     options: StreamJoinOptions<K, V, V2>,
   ): KStream<K, R> {
-    return streamStreamJoin(this, other, joiner, options);
+    return streamStreamJoin(
+      this,
+      other,
+      joiner as (value: V, otherValue: V2 | null, key: K) => R,
+      options,
+      false,
+    );
+  }
+
+  /**
+   * Like `joinWindowed`, and a record of this stream that no record of `other` joined is also
+   * passed on, with `null`, once it can no longer be joined (a left join).
+   */
+  leftJoinWindowed<V2, R>(
+    other: KStream<K, V2>,
+    joiner: (value: V, otherValue: V2 | null, key: K) => R,
+    options: StreamJoinOptions<K, V, V2>,
+  ): KStream<K, R> {
+    return streamStreamJoin(this, other, joiner, options, true);
   }
 }

@@ -9,6 +9,9 @@
  * A record is late, and dropped, once the watermark passed `ts + within + grace`; buffered
  * records are kept until no record that is not late could still join them
  * (`ts + 2 * within + grace`).
+ *
+ * Left values are stored behind one byte saying whether a right record joined them yet, which a
+ * left join reads when the record expires to emit the left record alone.
  */
 import type { Serde } from '../serdes/serde.js';
 import type { KeyValueStore } from '../stores/key-value-store.js';
@@ -25,6 +28,8 @@ import {
 const DATA = 0x44;
 const INDEX = 0x49;
 const EMPTY = Buffer.alloc(0);
+const UNJOINED = 0;
+const JOINED = 1;
 
 /** One side of the join. */
 export type JoinSide = 'left' | 'right';
@@ -41,6 +46,11 @@ export interface WindowJoinOptions<K, L, R, O> {
   /** Extra ms a record may be late by and still join. */
   readonly grace: number;
   joiner(left: L, right: R, key: K): O;
+  /**
+   * Makes the join a left join: a left record no right record joined is forwarded through this
+   * once it can no longer be joined (when it expires from the buffer).
+   */
+  leftOnly?(left: L, key: K): O;
   /** Receives each result with the larger of the two timestamps. */
   forward(key: K, value: O, timestamp: number): void;
   late?(side: JoinSide, key: K, timestamp: number): void;
@@ -68,9 +78,37 @@ export class WindowJoin<K, L, R, O> {
     const keyBytes = o.keySerde.serialize(key);
     const own = side === 'left' ? o.left : o.right;
     const other = side === 'left' ? o.right : o.left;
-    const bytes =
-      side === 'left' ? o.leftSerde.serialize(value as L) : o.rightSerde.serialize(value as R);
     const dataKey = keyWithTimes(DATA, keyBytes, timestamp, id);
+    const from = keyWithTimes(DATA, keyBytes, timestamp - o.within, MIN_TIME);
+    const to = keyWithTimes(DATA, keyBytes, timestamp + o.within + 1, MIN_TIME);
+    let joined = false;
+    const marks: { key: Buffer; value: Buffer }[] = [];
+    for (const e of other.range(from, to)) {
+      const at = readKey(e.key, 1).end;
+      const ts = Math.max(timestamp, readTime(e.key, at));
+      joined = true;
+      if (side === 'left') {
+        o.forward(key, o.joiner(value as L, o.rightSerde.deserialize(e.value), key), ts);
+      } else {
+        o.forward(key, o.joiner(o.leftSerde.deserialize(e.value.subarray(1)), value as R, key), ts);
+        if (e.value[0] === UNJOINED) marks.push({ key: e.key, value: e.value });
+      }
+    }
+    // Left records this right record joined are marked (after the scan: no writes under it).
+    for (const m of marks) {
+      const marked = Buffer.from(m.value);
+      marked[0] = JOINED;
+      o.left.put(m.key, marked);
+    }
+    let bytes: Buffer;
+    if (side === 'left') {
+      const v = o.leftSerde.serialize(value as L);
+      bytes = Buffer.allocUnsafe(1 + v.length);
+      bytes[0] = joined ? JOINED : UNJOINED;
+      v.copy(bytes, 1);
+    } else {
+      bytes = o.rightSerde.serialize(value as R);
+    }
     own.put(dataKey, bytes);
     const expiresAt = timestamp + 2 * o.within + o.grace;
     own.put(timeIndexKey(INDEX, expiresAt, dataKey.subarray(1)), EMPTY);
@@ -79,18 +117,6 @@ export class WindowJoin<K, L, R, O> {
       (this.#nextExpiry !== undefined && expiresAt < this.#nextExpiry)
     ) {
       this.#nextExpiry = expiresAt;
-    }
-    const from = keyWithTimes(DATA, keyBytes, timestamp - o.within, MIN_TIME);
-    const to = keyWithTimes(DATA, keyBytes, timestamp + o.within + 1, MIN_TIME);
-    for (const e of other.range(from, to)) {
-      const at = readKey(e.key, 1).end;
-      const otherTs = readTime(e.key, at);
-      const ts = Math.max(timestamp, otherTs);
-      if (side === 'left') {
-        o.forward(key, o.joiner(value as L, o.rightSerde.deserialize(e.value), key), ts);
-      } else {
-        o.forward(key, o.joiner(o.leftSerde.deserialize(e.value), value as R, key), ts);
-      }
     }
   }
 
@@ -105,7 +131,18 @@ export class WindowJoin<K, L, R, O> {
       }
       for (const k of due) {
         store.delete(k);
-        store.delete(Buffer.concat([Buffer.of(DATA), k.subarray(9)]));
+        const dataKey = Buffer.concat([Buffer.of(DATA), k.subarray(9)]);
+        const leftOnly = this.#o.leftOnly;
+        if (store === this.#o.left && leftOnly !== undefined) {
+          const v = store.get(dataKey);
+          if (v !== undefined && v[0] === UNJOINED) {
+            const { key: keyBytes, end: at } = readKey(dataKey, 1);
+            const key = this.#o.keySerde.deserialize(keyBytes);
+            const left = this.#o.leftSerde.deserialize(v.subarray(1));
+            this.#o.forward(key, leftOnly(left, key), readTime(dataKey, at));
+          }
+        }
+        store.delete(dataKey);
       }
     }
     this.#nextExpiry = this.#firstExpiry();
