@@ -4,6 +4,7 @@
  * a restart of the task over its stores.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import {
   describeJob,
@@ -239,5 +240,24 @@ describe('brook job describe', () => {
       ),
       /error:/,
     );
+  });
+  test('brook job describe prints a job file', () => {
+    const root = new URL('../../', import.meta.url).pathname;
+    const out = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'test/broker/helpers/brook-cli.ts',
+        'job',
+        'describe',
+        'test/streams/dsl-jobs/profile-views.ts',
+      ],
+      { cwd: root, encoding: 'utf8' },
+    );
+    assert.equal(out.status, 0, out.stderr);
+    assert.match(out.stdout, /job dsl-profile-views \(high-level API\)/);
+    assert.match(out.stdout, /profiles \[table\] {2}store profiles/);
+    assert.match(out.stdout, /writes dsl-profile-viewed/);
   });
 });
