@@ -241,6 +241,7 @@ describe('brook job describe', () => {
       /error:/,
     );
   });
+
   test('brook job describe prints a job file', () => {
     const root = new URL('../../', import.meta.url).pathname;
     const out = spawnSync(
