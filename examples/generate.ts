@@ -31,6 +31,7 @@ export async function runGenerators(options: GeneratorOptions): Promise<void> {
   const tick = 200;
   let seed = Date.now() % 1_000_000;
   let versions = 0;
+  let ticks = 0;
   const json = (key: string, value: unknown, timestamp?: number) => ({
     key,
     value: JSON.stringify(value),
@@ -45,6 +46,7 @@ export async function runGenerators(options: GeneratorOptions): Promise<void> {
     let carry = 0;
     while (!options.signal.aborted) {
       const started = Date.now();
+      ticks++;
       carry += (options.rate * tick) / 1000;
       const n = Math.floor(carry);
       carry -= n;
@@ -64,11 +66,11 @@ export async function runGenerators(options: GeneratorOptions): Promise<void> {
           'profile-views',
           seen.map((v) => json(v.viewer, v, v.time)),
         );
-        if (seed % 10 === 0) {
+        if (ticks % 5 === 0) {
           const u = titleUpdates(seed, 1)[0]!;
           await producer.send('profile-updates', [json(u.member, u)]);
         }
-        if (seed % 50 === 0) {
+        if (ticks % 50 === 0) {
           const i = seed % DEMO_MEMBERS;
           await producer.send('member-profiles', [json(memberId(i), profile(i, ++versions))]);
         }

@@ -163,8 +163,14 @@ async function runDemo(o: DemoOptions): Promise<void> {
     }
     stopping.abort();
   };
+  // The children have their own process groups: if this process dies without its clean stop
+  // (an uncaught error), take them along rather than leave them running.
+  const killChildren = (): void => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('exit', killChildren);
 
   const broker = brook([
     'start',
@@ -179,6 +185,7 @@ async function runDemo(o: DemoOptions): Promise<void> {
     '--set',
     'group.initial.rebalance.delay.ms=0',
   ]);
+  children.push(broker);
   const jobs: ChildProcess[] = [];
   let generators: Promise<void> | undefined;
   let failed = false;
@@ -239,6 +246,7 @@ async function runDemo(o: DemoOptions): Promise<void> {
     await stopChild(broker);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('exit', killChildren);
     say('brook demo: stopped');
   }
   process.exitCode = failed ? 1 : 0;
