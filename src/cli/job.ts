@@ -4,11 +4,13 @@
  */
 import { Command } from 'commander';
 import { pino } from 'pino';
+import type { AnyJob } from '../streams/job.js';
 import { Container } from '../streams/runtime/container.js';
 import { loadJob } from '../streams/runtime/load-job.js';
 import { DEFAULT_STATE_DIR } from '../streams/types.js';
 import { collect, parseCount, parsePairs, UsageError } from './client-common.js';
 import { describeCommand } from './job-describe.js';
+import { watchUntilEnd } from './job-until-end.js';
 
 interface JobRunOptions {
   bootstrapServer: string;
@@ -18,10 +20,13 @@ interface JobRunOptions {
   config?: string[];
   metricsPort?: string;
   logLevel: string;
+  untilEnd?: boolean;
 }
 
 async function runJob(file: string, o: JobRunOptions): Promise<void> {
   let container: Container;
+  let job: AnyJob;
+  let jobId: string;
   try {
     const config = parsePairs(o.config, '--config');
     if (o.reset !== undefined) {
@@ -30,8 +35,10 @@ async function runJob(file: string, o: JobRunOptions): Promise<void> {
       }
       config['auto.offset.reset'] = o.reset;
     }
-    const job = await loadJob(file);
-    const jobId = o.jobId ?? job.id;
+    // A bounded run checkpoints often, since it stops once its commits reach the ends.
+    if (o.untilEnd && config['task.commit.ms'] === undefined) config['task.commit.ms'] = '500';
+    job = await loadJob(file);
+    jobId = o.jobId ?? job.id;
     container = new Container(job, {
       bootstrapServers: o.bootstrapServer,
       jobId,
@@ -48,12 +55,28 @@ async function runJob(file: string, o: JobRunOptions): Promise<void> {
   const stop = (): void => container.shutdown();
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  const stopped = new AbortController();
+  const bound = o.untilEnd
+    ? watchUntilEnd({
+        bootstrapServers: o.bootstrapServer,
+        groupId: jobId,
+        job,
+        stop,
+        signal: stopped.signal,
+      }).catch((error: Error) => {
+        process.stderr.write(`brook job run: --until-end: ${error.message}\n`);
+        process.exitCode = 1;
+        stop();
+      })
+    : undefined;
   try {
     await container.run();
   } catch (error) {
     process.stderr.write(`brook job run: ${(error as Error).message}\n`);
     process.exitCode = 1;
   } finally {
+    stopped.abort();
+    await bound;
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
   }
@@ -80,6 +103,10 @@ export function jobCommand(): Command {
     .option('--config <key=value>', 'job config, e.g. task.commit.ms=1000 (repeatable)', collect)
     .option('--metrics-port <n>', 'serve Prometheus metrics on 127.0.0.1:<n>/metrics (0: any port)')
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+    .option(
+      '--until-end',
+      'bounded run: stop once the inputs are processed up to their end offsets at start',
+    )
     .action(runJob);
   job.addCommand(describeCommand());
   return job;
