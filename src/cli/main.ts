@@ -30,5 +30,10 @@ export function buildProgram(): Command {
 
 /** Entry point used by bin/brook. */
 export async function main(argv: string[]): Promise<void> {
+  // `brook topics list | head` closes our stdout early: that is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   await buildProgram().parseAsync(argv);
 }
