@@ -10,6 +10,7 @@ import { loadJob } from '../streams/runtime/load-job.js';
 import { DEFAULT_STATE_DIR } from '../streams/types.js';
 import { collect, parseCount, parsePairs, UsageError } from './client-common.js';
 import { describeCommand } from './job-describe.js';
+import { reprocessCommand } from './job-reprocess.js';
 import { watchUntilEnd } from './job-until-end.js';
 
 interface JobRunOptions {
@@ -109,5 +110,6 @@ export function jobCommand(): Command {
     )
     .action(runJob);
   job.addCommand(describeCommand());
+  job.addCommand(reprocessCommand());
   return job;
 }
