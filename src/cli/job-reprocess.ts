@@ -1,5 +1,5 @@
 /**
- * `brook job reprocess path/to/job.ts --new-version v2`: Kappa reprocessing in one command. Starts
+ * `brook job reprocess path/to/job.ts --version v2`: Kappa reprocessing in one command. Starts
  * the new version of a job as its own group (`<id>-<version>`, so its own changelogs and state)
  * from the earliest retained offsets, prints its catch-up progress against the live version (the
  * summed lag of both groups on the job's inputs), and once it has caught up records the switch in
@@ -22,7 +22,9 @@ import { DEFAULT_STATE_DIR } from '../streams/types.js';
 export const ALIAS_TOPIC = 'brook-job-aliases';
 
 interface ReprocessOptions {
-  newVersion: string;
+  /** `--version v2` (the documented flag) or its alias `--new-version v2`. */
+  version?: string;
+  newVersion?: string;
   liveId?: string;
   bootstrapServer: string;
   stateDir: string;
@@ -37,7 +39,16 @@ async function lagOn(admin: Admin, group: string, topics: Set<string>): Promise<
   return mine.reduce((n, p) => n + (p.lag ?? 0), 0);
 }
 
-async function reprocess(file: string, o: ReprocessOptions): Promise<void> {
+async function reprocess(file: string, options: ReprocessOptions): Promise<void> {
+  const newVersion = options.version ?? options.newVersion;
+  if (newVersion === undefined) {
+    process.stderr.write(
+      'brook job reprocess: give the new version with --version, e.g. --version v2\n',
+    );
+    process.exitCode = 2;
+    return;
+  }
+  const o = { ...options, newVersion };
   const job = await loadJob(file);
   const liveId = o.liveId ?? job.id.replace(new RegExp(`-${o.newVersion}$`), '');
   const newId = job.id.endsWith(`-${o.newVersion}`) ? job.id : `${job.id}-${o.newVersion}`;
@@ -128,7 +139,8 @@ export function reprocessCommand(): Command {
   return new Command('reprocess')
     .description('run a new version of a job from the earliest offsets and switch to it (Kappa)')
     .argument('<file>', 'the new version of the job module')
-    .requiredOption('--new-version <v>', 'the new version, e.g. v2 (group <id>-<v>)')
+    .option('--version <v>', 'the new version, e.g. v2 (group <id>-<v>)')
+    .option('--new-version <v>', 'the same as --version')
     .option('--live-id <id>', "the live version's job id (default: the id without -<version>)")
     .option(
       '--bootstrap-server <host:port>',

@@ -17,7 +17,9 @@ export function buildProgram(): Command {
       'Brook: a Kafka-compatible broker, a typed Kafka client and a Samza-style stream processor.',
     )
     .version(BROOK_VERSION, '-V, --version', 'print the Brook version')
-    .showHelpAfterError('(run `brook --help` for the list of commands)');
+    .showHelpAfterError('(run `brook --help` for the list of commands)')
+    // `--version` after a sub-command belongs to it (`brook job reprocess job.ts --version v2`).
+    .enablePositionalOptions();
   program.addCommand(startCommand());
   program.addCommand(topicsCommand());
   program.addCommand(produceCommand());

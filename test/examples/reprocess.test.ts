@@ -68,7 +68,7 @@ test('brook job reprocess: v2 catches up from the earliest offsets, then the ali
       'job',
       'reprocess',
       'examples/job-titles/job-v2.ts',
-      '--new-version',
+      '--version',
       'v2',
       ...common,
     ],
