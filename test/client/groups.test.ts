@@ -230,8 +230,9 @@ for (const [name, start] of Object.entries(TARGETS)) {
           { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, maxPollIntervalMs: 30000 },
           async () => {
             batches++;
-            // 5 s per batch: well past the 3 s session timeout.
-            if (batches === 1) await new Promise((r) => setTimeout(r, 5000));
+            // The handler itself is the subject: 9 s, half again the 6 s session timeout, so only
+            // heartbeats sent independently of processing keep the member in its group.
+            if (batches === 1) await new Promise((r) => setTimeout(r, 9000));
           },
         );
         try {
@@ -241,7 +242,7 @@ for (const [name, start] of Object.entries(TARGETS)) {
           await waitUntil(
             () => batches >= 2 || slow.seen.length >= 4,
             'the slow batch to finish',
-            15000,
+            25000,
           );
           assert.equal(
             slow.consumer.groupMember?.generationId,
