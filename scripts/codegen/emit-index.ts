@@ -51,7 +51,7 @@ export function pairApis(messages: MessageSpec[], file: (m: MessageSpec) => stri
 export function emitApis(apis: ApiPair[], source: string): string {
   const L: string[] = [HEADER(source)];
   L.push("import type { Reader, Writer } from '../primitives/index.js';");
-  L.push("import type { Complete, VersionRange } from './runtime.js';");
+  L.push("import type { Complete, VersionRange } from '../codec-runtime.js';");
   for (const a of apis) {
     for (const m of [a.request, a.response]) {
       L.push(
@@ -166,7 +166,7 @@ export function emitIndex(files: string[], source: string): string {
   L.push("export * from './apis.js';");
   for (const f of files) L.push(`export * from './${f}.js';`);
   L.push(
-    "export { type Complete, EncodeError, type VersionRange, ZERO_UUID } from './runtime.js';",
+    "export { type Complete, EncodeError, type VersionRange, ZERO_UUID } from '../codec-runtime.js';",
   );
   L.push('');
   return L.join('\n');

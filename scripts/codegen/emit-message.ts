@@ -70,7 +70,7 @@ export function emitMessage(ctx: EmitContext): string {
     new RegExp(`\\b${n}\\b`).test(text),
   );
   out.line(`import type { ${prims.join(', ')} } from '../primitives/index.js';`);
-  out.line(`import { ${used.join(', ')} } from './runtime.js';`);
+  out.line(`import { ${used.join(', ')} } from '../codec-runtime.js';`);
   out.line();
   out.lines.push(...body.lines);
   return `${out.lines.join('\n').replace(/\n{3,}/g, '\n\n')}\n`;

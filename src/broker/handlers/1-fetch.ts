@@ -3,7 +3,7 @@ import type {
   FetchResponseFetchableTopicResponse,
   FetchResponsePartitionData,
 } from '../../protocol/generated/index.js';
-import { ZERO_UUID } from '../../protocol/generated/runtime.js';
+import { ZERO_UUID } from '../../protocol/codec-runtime.js';
 import { CorruptRecordError, LogClosedError, OffsetOutOfRangeError } from '../../storage/errors.js';
 import type { FileRange } from '../../storage/log.js';
 import { AppendWatchers } from '../fetch/append-watchers.js';

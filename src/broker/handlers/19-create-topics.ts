@@ -1,6 +1,6 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import type { CreateTopicsResponseCreatableTopicResult } from '../../protocol/generated/index.js';
-import { ZERO_UUID } from '../../protocol/generated/runtime.js';
+import { ZERO_UUID } from '../../protocol/codec-runtime.js';
 import { topicConfigEntries } from '../topics/topic-config.js';
 import { TopicError } from '../topics/topic-registry.js';
 import { noteError } from './partition-results.js';

@@ -1,6 +1,6 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import type { DeleteTopicsResponseDeletableTopicResult } from '../../protocol/generated/index.js';
-import { ZERO_UUID } from '../../protocol/generated/runtime.js';
+import { ZERO_UUID } from '../../protocol/codec-runtime.js';
 import { TopicError } from '../topics/topic-registry.js';
 import { noteError } from './partition-results.js';
 import { specHandler } from './spec-handler.js';

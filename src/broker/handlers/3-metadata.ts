@@ -3,7 +3,7 @@ import type {
   MetadataResponseMetadataResponsePartition,
   MetadataResponseMetadataResponseTopic,
 } from '../../protocol/generated/index.js';
-import { ZERO_UUID } from '../../protocol/generated/runtime.js';
+import { ZERO_UUID } from '../../protocol/codec-runtime.js';
 import type { TopicInfo } from '../topics/topic-registry.js';
 import { TopicError } from '../topics/topic-registry.js';
 import { isInternalTopic, topicNameProblem } from '../topics/topic-names.js';

@@ -241,4 +241,4 @@ export * from './streams-group-target-assignment-metadata-key.js';
 export * from './streams-group-target-assignment-metadata-value.js';
 export * from './streams-group-topology-key.js';
 export * from './streams-group-topology-value.js';
-export { type Complete, EncodeError, type VersionRange, ZERO_UUID } from './runtime.js';
+export { type Complete, EncodeError, type VersionRange, ZERO_UUID } from '../codec-runtime.js';

@@ -1,7 +1,7 @@
 /**
- * Support code shared by every generated message codec. The generator copies this file verbatim
- * (with its import path adjusted) to `src/protocol/generated/runtime.ts`, so that the generated
- * folder depends only on `src/protocol/primitives/`.
+ * Support code shared by every generated message codec (`src/protocol/generated/` imports it as
+ * `../codec-runtime.js`). Hand-written and kept here, once: the generated folder depends only on
+ * this file and `src/protocol/primitives/`.
  */
 import {
   DecodeError,
@@ -9,7 +9,7 @@ import {
   type TaggedFields,
   uvarintSize,
   type Writer,
-} from '../../src/protocol/primitives/index.js';
+} from './primitives/index.js';
 
 /**
  * Raised when a message cannot be encoded at the requested version: the version is outside the
