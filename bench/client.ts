@@ -1,35 +1,55 @@
 /**
- * Client throughput: Brook's producer and consumer against kafkajs 2.2.4, both talking to the same
+ * Client throughput: Brook's producer and consumer against kafkajs 2.2.4, all talking to the same
  * Brook broker in the same run. Records of 100-byte values, no keys, 6 partitions, acks=1, no
  * compression (Kafka's 2014 benchmark shape). Each round produces N records with each client into
  * its own topic, then consumes them back from the beginning; the median of the rounds is
- * reported with the ratio. Run with `npx tsx bench/client.ts [--records N] [--rounds R]`.
- * node-rdkafka is left out (it builds librdkafka from source for minutes).
+ * reported with the ratio. Run with `npx tsx bench/client.ts [--records N] [--rounds R]`, or call
+ * {@link runClientBench} from the benchmark suite.
  */
-import { type ChildProcess, execSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { Admin, Consumer, Producer } from '../src/client/index.js';
+import { machine, median } from './common.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const RECORDS = arg('--records', 200000);
-const ROUNDS = arg('--rounds', 3);
 const PARTITIONS = 6;
-const VALUE = Buffer.alloc(100, 'x');
+const VALUE_BYTES = 100;
+const VALUE = Buffer.alloc(VALUE_BYTES, 'x');
+/** Records per send call, and how many calls each producer keeps outstanding. */
 const CHUNK = 1000;
+const SENDS_IN_FLIGHT = 64;
 
-function machine(): string {
-  const nproc = execSync('nproc').toString().trim();
-  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? '?';
-  return `${nproc} cores (nproc), ${cpu}, Node ${process.version}, load ${loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ')}`;
+/** One figure of the client benchmark: a client's median throughput for one operation. */
+export interface ClientBenchRow {
+  /** 'brook' | 'kafkajs' (| 'node-rdkafka' when installed). */
+  readonly client: string;
+  readonly op: 'produce' | 'consume';
+  /** Median over the rounds. */
+  readonly recordsPerSec: number;
+  /** Everything that shaped the figure, with each round's figure. */
+  readonly params: Record<string, unknown>;
+}
+
+/** Options of {@link runClientBench}. */
+export interface ClientBenchOptions {
+  /** Records produced (and consumed back) per client and round; 200,000 by default. */
+  readonly records?: number;
+  /** Rounds whose median is reported; 3 by default. */
+  readonly rounds?: number;
+  /** Progress lines (one per round); silent by default. */
+  readonly log?: (line: string) => void;
+}
+
+/** A client under test: produces `records` into a topic, consumes `expected` back. */
+interface BenchClient {
+  readonly name: string;
+  /** How it was configured, for the report. */
+  readonly settings: Record<string, unknown>;
+  produce(bootstrap: string, topic: string, records: number): Promise<number>;
+  consume(bootstrap: string, topic: string, expected: number, round: number): Promise<number>;
 }
 
 async function startBrook(): Promise<{ port: number; stop: () => Promise<void> }> {
@@ -55,6 +75,7 @@ async function startBrook(): Promise<{ port: number; stop: () => Promise<void> }
     let buf = '';
     const t = setTimeout(() => {
       proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
       reject(new Error('broker did not start'));
     }, 30000);
     proc.stdout?.on('data', (d: Buffer) => {
@@ -83,156 +104,217 @@ async function startBrook(): Promise<{ port: number; stop: () => Promise<void> }
   };
 }
 
-async function brookProduce(bootstrap: string, topic: string): Promise<number> {
-  const producer = new Producer({
-    bootstrapServers: bootstrap,
-    acks: 1,
-    idempotent: false,
-    lingerMs: 5,
-  });
-  const chunk = Array.from({ length: CHUNK }, () => ({ value: VALUE }));
-  await producer.send(topic, [{ value: VALUE }]);
+/** Keeps SENDS_IN_FLIGHT sends of CHUNK records outstanding; returns records per second. */
+async function pipelined(records: number, send: () => Promise<unknown>): Promise<number> {
   const start = process.hrtime.bigint();
   const pending: Promise<unknown>[] = [];
-  for (let sent = 0; sent < RECORDS; sent += CHUNK) {
-    pending.push(producer.send(topic, chunk));
-    if (pending.length >= 64) await pending.shift();
+  for (let sent = 0; sent < records; sent += CHUNK) {
+    pending.push(send());
+    if (pending.length >= SENDS_IN_FLIGHT) await pending.shift();
   }
   await Promise.all(pending);
-  const secs = Number(process.hrtime.bigint() - start) / 1e9;
-  await producer.close();
-  return RECORDS / secs;
+  return records / (Number(process.hrtime.bigint() - start) / 1e9);
 }
 
-async function brookConsume(bootstrap: string, topic: string, expected: number): Promise<number> {
-  const consumer = new Consumer({ bootstrapServers: bootstrap, autoOffsetReset: 'earliest' });
-  consumer.assign(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition })));
-  let n = 0;
-  let bytes = 0;
-  const start = process.hrtime.bigint();
-  while (n < expected) {
-    const b = await consumer.poll(5000);
-    if (!b) throw new Error(`brook consumer stalled at ${n}`);
-    b.forEachValue((_buf, _off, len) => {
-      n++;
-      bytes += len;
+const brook: BenchClient = {
+  name: 'brook',
+  settings: { lingerMs: 5, batchSize: 16384, idempotent: false, consumer: 'manual assignment' },
+  async produce(bootstrap, topic, records) {
+    const producer = new Producer({
+      bootstrapServers: bootstrap,
+      acks: 1,
+      idempotent: false,
+      lingerMs: 5,
     });
-    consumer.markProcessed(b);
-  }
-  const secs = Number(process.hrtime.bigint() - start) / 1e9;
-  await consumer.close();
-  if (bytes < expected * 100) throw new Error('short values');
-  return n / secs;
-}
+    const chunk = Array.from({ length: CHUNK }, () => ({ value: VALUE }));
+    await producer.send(topic, [{ value: VALUE }]);
+    const rate = await pipelined(records, () => producer.send(topic, chunk));
+    await producer.close();
+    return rate;
+  },
+  async consume(bootstrap, topic, expected) {
+    const consumer = new Consumer({ bootstrapServers: bootstrap, autoOffsetReset: 'earliest' });
+    consumer.assign(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition })));
+    let n = 0;
+    let bytes = 0;
+    const start = process.hrtime.bigint();
+    while (n < expected) {
+      const b = await consumer.poll(5000);
+      if (!b) throw new Error(`brook consumer stalled at ${n}`);
+      b.forEachValue((_buf, _off, len) => {
+        n++;
+        bytes += len;
+      });
+      consumer.markProcessed(b);
+    }
+    const secs = Number(process.hrtime.bigint() - start) / 1e9;
+    await consumer.close();
+    if (bytes < expected * VALUE_BYTES) throw new Error('short values');
+    return n / secs;
+  },
+};
 
-async function kafkajsProduce(bootstrap: string, topic: string): Promise<number> {
-  const kafka = new Kafka({ brokers: [bootstrap], clientId: 'bench', logLevel: logLevel.NOTHING });
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  const messages = Array.from({ length: CHUNK }, () => ({ value: VALUE }));
-  await producer.send({ topic, messages: [{ value: VALUE }], acks: 1 });
-  const start = process.hrtime.bigint();
-  const pending: Promise<unknown>[] = [];
-  for (let sent = 0; sent < RECORDS; sent += CHUNK) {
-    pending.push(producer.send({ topic, messages, acks: 1 }));
-    if (pending.length >= 64) await pending.shift();
-  }
-  await Promise.all(pending);
-  const secs = Number(process.hrtime.bigint() - start) / 1e9;
-  await producer.disconnect();
-  return RECORDS / secs;
-}
-
-async function kafkajsConsume(
-  bootstrap: string,
-  topic: string,
-  expected: number,
-  round: number,
-): Promise<number> {
-  const kafka = new Kafka({ brokers: [bootstrap], clientId: 'bench', logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({
-    groupId: `bench-kafkajs-${round}-${Date.now()}`,
-    maxBytesPerPartition: 1048576,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  let n = 0;
-  // kafkajs has no manual assignment: its clock starts when it has joined its group (fetching
-  // starts then), as Brook's starts at assign().
-  let start = process.hrtime.bigint();
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    start = process.hrtime.bigint();
-  });
-  const done = new Promise<void>((resolve) => {
-    void consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        n += batch.messages.length;
-        if (n >= expected) resolve();
-      },
+const kafkajs: BenchClient = {
+  name: 'kafkajs',
+  settings: { version: '2.2.4', maxBytesPerPartition: 1048576, consumer: 'group, eachBatch' },
+  async produce(bootstrap, topic, records) {
+    const kafka = new Kafka({
+      brokers: [bootstrap],
+      clientId: 'bench',
+      logLevel: logLevel.NOTHING,
     });
-  });
-  await done;
-  const secs = Number(process.hrtime.bigint() - start) / 1e9;
-  await consumer.disconnect();
-  return n / secs;
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    const messages = Array.from({ length: CHUNK }, () => ({ value: VALUE }));
+    await producer.send({ topic, messages: [{ value: VALUE }], acks: 1 });
+    const rate = await pipelined(records, () => producer.send({ topic, messages, acks: 1 }));
+    await producer.disconnect();
+    return rate;
+  },
+  async consume(bootstrap, topic, expected, round) {
+    const kafka = new Kafka({
+      brokers: [bootstrap],
+      clientId: 'bench',
+      logLevel: logLevel.NOTHING,
+    });
+    const consumer = kafka.consumer({
+      groupId: `bench-kafkajs-${round}-${Date.now()}`,
+      maxBytesPerPartition: 1048576,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    let n = 0;
+    // kafkajs has no manual assignment: its clock starts when it has joined its group (fetching
+    // starts then), as Brook's starts at assign().
+    let start = process.hrtime.bigint();
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      start = process.hrtime.bigint();
+    });
+    const done = new Promise<void>((resolve) => {
+      void consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          n += batch.messages.length;
+          if (n >= expected) resolve();
+        },
+      });
+    });
+    await done;
+    const secs = Number(process.hrtime.bigint() - start) / 1e9;
+    await consumer.disconnect();
+    return n / secs;
+  },
+};
+
+/** The clients that can run here: Brook and kafkajs always. */
+async function clients(): Promise<BenchClient[]> {
+  return [brook, kafkajs];
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-async function main(): Promise<void> {
+/**
+ * Starts a Brook broker on 127.0.0.1, runs `rounds` rounds in which every client produces
+ * `records` 100-byte records into its own 6-partition topic and consumes them back from the
+ * beginning, stops the broker, and returns each client's median records/s per operation.
+ */
+export async function runClientBench(opts: ClientBenchOptions = {}): Promise<ClientBenchRow[]> {
+  const records = opts.records ?? 200000;
+  const rounds = opts.rounds ?? 3;
+  const log = opts.log ?? (() => {});
+  const list = await clients();
+  const rates = new Map<string, { produce: number[]; consume: number[] }>(
+    list.map((c) => [c.name, { produce: [], consume: [] }]),
+  );
   const broker = await startBrook();
   const bootstrap = `127.0.0.1:${broker.port}`;
   const admin = new Admin({ bootstrapServers: bootstrap });
-  const results = {
-    brookProduce: [] as number[],
-    kafkajsProduce: [] as number[],
-    brookConsume: [] as number[],
-    kafkajsConsume: [] as number[],
-  };
   try {
-    for (let round = 0; round < ROUNDS; round++) {
-      const tb = `bench-brook-${round}`;
-      const tk = `bench-kafkajs-${round}`;
-      await admin.createTopics([
-        { topic: tb, numPartitions: PARTITIONS, replicationFactor: 1 },
-        { topic: tk, numPartitions: PARTITIONS, replicationFactor: 1 },
-      ]);
-      // Alternate who goes first, so that neither always meets a warmer broker.
-      if (round % 2 === 0) {
-        results.brookProduce.push(await brookProduce(bootstrap, tb));
-        results.kafkajsProduce.push(await kafkajsProduce(bootstrap, tk));
-      } else {
-        results.kafkajsProduce.push(await kafkajsProduce(bootstrap, tk));
-        results.brookProduce.push(await brookProduce(bootstrap, tb));
+    for (let round = 0; round < rounds; round++) {
+      const topics = list.map((c) => `bench-${c.name}-${round}`);
+      await admin.createTopics(
+        topics.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })),
+      );
+      // Rotate who goes first, so that none always meets a warmer (or busier) broker.
+      const order = list.map((_, i) => (i + round) % list.length);
+      for (const i of order) {
+        const c = list[i] as BenchClient;
+        rates.get(c.name)?.produce.push(await c.produce(bootstrap, topics[i] as string, records));
       }
-      results.brookConsume.push(await brookConsume(bootstrap, tb, RECORDS + 1));
-      results.kafkajsConsume.push(await kafkajsConsume(bootstrap, tk, RECORDS + 1, round));
-      await admin.deleteTopics([tb, tk]);
-      process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
+      for (const i of order) {
+        const c = list[i] as BenchClient;
+        rates
+          .get(c.name)
+          ?.consume.push(await c.consume(bootstrap, topics[i] as string, records + 1, round));
+      }
+      await admin.deleteTopics(topics);
+      log(`round ${round + 1}/${rounds} done`);
     }
   } finally {
     await admin.close();
     await broker.stop();
   }
-  const fmt = (x: number): string =>
-    `${Math.round(x).toLocaleString('en-US')} rec/s (${((x * 100) / 1e6).toFixed(1)} MB/s)`;
-  const bp = median(results.brookProduce);
-  const kp = median(results.kafkajsProduce);
-  const bc = median(results.brookConsume);
-  const kc = median(results.kafkajsConsume);
-  console.log(`machine: ${machine()}`);
-  console.log(
-    `records: ${RECORDS} x 100-byte values, ${PARTITIONS} partitions, acks=1, no compression, ${ROUNDS} rounds (median), one Brook broker on 127.0.0.1 (shared by both clients, busy machine)`,
-  );
-  console.log(`produce  brook   ${fmt(bp)}   kafkajs ${fmt(kp)}   ratio ${(bp / kp).toFixed(2)}x`);
-  console.log(`consume  brook   ${fmt(bc)}   kafkajs ${fmt(kc)}   ratio ${(bc / kc).toFixed(2)}x`);
-  console.log(
-    `rounds: ${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.map(Math.round)])))}`,
-  );
+  const common = {
+    records,
+    valueBytes: VALUE_BYTES,
+    keys: false,
+    partitions: PARTITIONS,
+    acks: 1,
+    compression: 'none',
+    rounds,
+    recordsPerSend: CHUNK,
+    sendsInFlight: SENDS_IN_FLIGHT,
+    broker: 'one Brook broker on 127.0.0.1, shared by all clients in the same run',
+    machine: machine(),
+  };
+  const rows: ClientBenchRow[] = [];
+  for (const op of ['produce', 'consume'] as const) {
+    for (const c of list) {
+      const xs = rates.get(c.name)?.[op] ?? [];
+      rows.push({
+        client: c.name,
+        op,
+        recordsPerSec: median(xs),
+        params: { ...common, ...c.settings, roundsRecordsPerSec: xs.map(Math.round) },
+      });
+    }
+  }
+  return rows;
 }
 
-await main();
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const arg = (name: string, dflt: number): number => {
+    const i = args.indexOf(name);
+    return i >= 0 ? Number(args[i + 1]) : dflt;
+  };
+  const records = arg('--records', 200000);
+  const rounds = arg('--rounds', 3);
+  const rows = await runClientBench({
+    records,
+    rounds,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const fmt = (x: number): string =>
+    `${Math.round(x).toLocaleString('en-US')} rec/s (${((x * VALUE_BYTES) / 1e6).toFixed(1)} MB/s)`;
+  console.log(`machine: ${machine()}`);
+  console.log(
+    `records: ${records} x ${VALUE_BYTES}-byte values, ${PARTITIONS} partitions, acks=1, no compression, ${rounds} rounds (median), one Brook broker on 127.0.0.1 (shared by all clients, busy machine)`,
+  );
+  for (const op of ['produce', 'consume'] as const) {
+    const mine = rows.find((r) => r.client === 'brook' && r.op === op)?.recordsPerSec ?? 0;
+    const others = rows
+      .filter((r) => r.client !== 'brook' && r.op === op)
+      .map(
+        (r) =>
+          `${r.client} ${fmt(r.recordsPerSec)} (brook ${(mine / r.recordsPerSec).toFixed(2)}x)`,
+      );
+    console.log(`${op.padEnd(8)} brook ${fmt(mine)}   ${others.join('   ')}`);
+  }
+  const perRound = Object.fromEntries(
+    rows.map((r) => [`${r.client} ${r.op}`, r.params.roundsRecordsPerSec]),
+  );
+  console.log(`rounds: ${JSON.stringify(perRound)}`);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}
