@@ -6,14 +6,14 @@
  * Anchor: Samza's single-node benchmark, ~1.2 M msg/s stateless and ~1.08 M msg/s with RocksDB
  * + changelog on a 24-core machine. Goal here: >= 500,000 msg/s stateless, >= 250,000 stateful.
  *
- *   npm run bench:streams -- [--messages N] [--partitions P] [--keys K]
+ *   npm run bench:streams -- [--messages N] [--partitions P] [--keys K] [--only CASE]
+ *
+ * The suite (`bench/run.ts`) calls {@link runStreamsBench} instead; running this file prints a table.
  *
  * Time is measured from the first message a task sees to the last one (startup, group join and
  * restore are left out), and includes the commits (task.commit.ms=5000, the runtime's default) on the way.
  */
-import { execSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { Admin, Producer } from '../src/client/index.js';
@@ -31,30 +31,33 @@ import {
   type TaskCoordinator,
 } from '../src/streams/index.js';
 import { startBroker } from '../test/broker/helpers/broker-process.js';
+import { machine } from './common.js';
 import { tempFolder } from '../test/streams/runtime-helpers.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const MESSAGES = arg('--messages', 200_000);
-const PARTITIONS = arg('--partitions', 4);
-const KEYS = arg('--keys', 10_000);
-/** `--only stateful-brook` (etc.) runs one row, for profiling. */
-const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-
-function machine(): string {
-  const nproc = execSync('nproc').toString().trim();
-  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? '?';
-  const load = loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ');
-  return `${nproc} cores (nproc), ${cpu}, Node ${process.version}, load ${load}`;
+/** The parameters of one benchmark run. */
+interface BenchParams {
+  readonly messages: number;
+  readonly partitions: number;
+  readonly keys: number;
 }
 
-/** Fills `topic` with MESSAGES records: key `k<n mod KEYS>`, 100-byte value. */
-async function preload(bootstrap: string, topic: string): Promise<void> {
+/** The cases this file measures; `*-kafkajs` are the hand-made kafkajs loops beside Brook's. */
+export const STREAMS_BENCH_CASES = [
+  'stateless',
+  'stateless-kafkajs',
+  'stateful',
+  'stateful-kafkajs',
+] as const;
+
+/** One measured case, as the benchmark suite records it. */
+export interface StreamsBenchResult {
+  readonly case: string;
+  readonly messagesPerSec: number;
+  readonly params: Record<string, unknown>;
+}
+
+/** Fills `topic` with `p.messages` records: key `k<n mod keys>`, 100-byte value. */
+async function preload(bootstrap: string, topic: string, p: BenchParams): Promise<void> {
   const producer = new Producer({
     bootstrapServers: bootstrap,
     lingerMs: 5,
@@ -62,34 +65,51 @@ async function preload(bootstrap: string, topic: string): Promise<void> {
   });
   const value = Buffer.alloc(100, 'x');
   const chunk = 5000;
-  for (let i = 0; i < MESSAGES; i += chunk) {
+  for (let i = 0; i < p.messages; i += chunk) {
     const records = [];
-    for (let j = i; j < Math.min(MESSAGES, i + chunk); j++)
-      records.push({ key: `k${j % KEYS}`, value });
+    for (let j = i; j < Math.min(p.messages, i + chunk); j++)
+      records.push({ key: `k${j % p.keys}`, value });
     await producer.send(topic, records);
   }
   await producer.close();
 }
 
-/** A stopwatch the tasks share: first message to the MESSAGES-th. */
+/** What one Brook job run measured. */
+interface BrookRun {
+  readonly rate: number;
+  readonly seconds: number;
+  readonly taskCommits: number;
+  readonly meanCommitMs: number;
+}
+
+/** A stopwatch the tasks share: first message to the `messages`-th. */
 class Clock {
+  readonly messages: number;
+  constructor(messages: number) {
+    this.messages = messages;
+  }
   first = 0;
   last = 0;
   count = 0;
   tick(coordinator: TaskCoordinator): void {
     if (this.count === 0) this.first = performance.now();
-    if (++this.count === MESSAGES) {
+    if (++this.count === this.messages) {
       this.last = performance.now();
       coordinator.shutdown();
     }
   }
   get rate(): number {
-    return MESSAGES / ((this.last - this.first) / 1000);
+    return this.messages / ((this.last - this.first) / 1000);
   }
 }
 
-async function runBrookJob(bootstrap: string, name: string, stateful: boolean): Promise<number> {
-  const clock = new Clock();
+async function runBrookJob(
+  bootstrap: string,
+  name: string,
+  stateful: boolean,
+  p: BenchParams,
+): Promise<BrookRun> {
+  const clock = new Clock(p.messages);
   const inputs = { in: { topic: `${name}-in`, keySerde: bytesSerde, valueSerde: bytesSerde } };
   const outputs = { out: { topic: `${name}-out`, keySerde: bytesSerde, valueSerde: bytesSerde } };
   const stores = {
@@ -142,16 +162,23 @@ async function runBrookJob(bootstrap: string, name: string, stateful: boolean): 
       .filter((v) => v.metricName?.endsWith('_count'))
       .reduce((a, v) => a + v.value, 0);
     const seconds = (clock.last - clock.first) / 1000;
-    console.log(
-      `  (${name}: ${seconds.toFixed(2)} s, ${count} task commits, ${((sum / Math.max(1, count)) * 1000).toFixed(0)} ms mean commit)`,
-    );
-    return clock.rate;
+    return {
+      rate: clock.rate,
+      seconds,
+      taskCommits: count,
+      meanCommitMs: Math.round((sum / Math.max(1, count)) * 1000),
+    };
   } finally {
     state.remove();
   }
 }
 
-async function runKafkajs(bootstrap: string, name: string, stateful: boolean): Promise<number> {
+async function runKafkajs(
+  bootstrap: string,
+  name: string,
+  stateful: boolean,
+  p: BenchParams,
+): Promise<number> {
   const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING, clientId: name });
   const consumer = kafka.consumer({ groupId: name, maxBytesPerPartition: 1024 * 1024 });
   const producer = kafka.producer();
@@ -174,7 +201,7 @@ async function runKafkajs(bootstrap: string, name: string, stateful: boolean): P
         });
         await producer.send({ topic: `${name}-out`, messages, acks: -1 });
         seen += batch.messages.length;
-        if (seen >= MESSAGES) resolve(MESSAGES / ((performance.now() - first) / 1000));
+        if (seen >= p.messages) resolve(p.messages / ((performance.now() - first) / 1000));
       },
     });
   });
@@ -184,48 +211,115 @@ async function runKafkajs(bootstrap: string, name: string, stateful: boolean): P
   return rate;
 }
 
-async function main(): Promise<void> {
+/**
+ * Runs the stream processor benchmark against a fresh Brook broker on this machine and returns
+ * one row per case (all of {@link STREAMS_BENCH_CASES} unless `cases` names some). Each case gets
+ * its own input and output topics, preloaded before the clock starts.
+ */
+export async function runStreamsBench(
+  opts: { cases?: string[]; messages?: number; partitions?: number; keys?: number } = {},
+): Promise<StreamsBenchResult[]> {
+  const p: BenchParams = {
+    messages: opts.messages ?? 200_000,
+    partitions: opts.partitions ?? 4,
+    keys: opts.keys ?? 10_000,
+  };
+  const cases = opts.cases ?? [...STREAMS_BENCH_CASES];
+  for (const c of cases)
+    if (!(STREAMS_BENCH_CASES as readonly string[]).includes(c))
+      throw new Error(
+        `unknown streams bench case '${c}' (known: ${STREAMS_BENCH_CASES.join(', ')})`,
+      );
   const broker = await startBroker({ args: ['--set', 'group.initial.rebalance.delay.ms=0'] });
   const bootstrap = `127.0.0.1:${broker.port}`;
+  const results: StreamsBenchResult[] = [];
   try {
-    const rows: [string, string, number][] = [];
-    for (const [shape, stateful] of [
-      ['stateless', false],
-      ['stateful', true],
-    ] as const) {
-      for (const runner of ['brook', 'kafkajs'] as const) {
-        if (ONLY !== undefined && ONLY !== `${shape}-${runner}`) continue;
-        const name = `bench-${shape}-${runner}`;
-        const admin = new Admin({ bootstrapServers: bootstrap });
-        await admin.createTopics([
-          { topic: `${name}-in`, numPartitions: PARTITIONS },
-          { topic: `${name}-out`, numPartitions: PARTITIONS },
-        ]);
-        await admin.close();
-        await preload(bootstrap, `${name}-in`);
-        const rate =
-          runner === 'brook'
-            ? await runBrookJob(bootstrap, name, stateful)
-            : await runKafkajs(bootstrap, name, stateful);
-        rows.push([shape, runner, rate]);
-        console.log(
-          `${shape.padEnd(9)} ${runner.padEnd(7)} ${Math.round(rate).toLocaleString('en')} msg/s`,
-        );
-      }
-    }
-    console.log(
-      `\n${MESSAGES} messages of 100 bytes, ${KEYS} keys, ${PARTITIONS} partitions, one container, acks=all, no compression`,
-    );
-    console.log(`machine: ${machine()} (the broker runs on the same cores)`);
-    for (const shape of ['stateless', 'stateful']) {
-      const brook = rows.find((r) => r[0] === shape && r[1] === 'brook')?.[2];
-      const kafkajs = rows.find((r) => r[0] === shape && r[1] === 'kafkajs')?.[2];
-      if (brook === undefined || kafkajs === undefined) continue;
-      console.log(`${shape}: brook / kafkajs = ${(brook / kafkajs).toFixed(2)}`);
+    for (const c of STREAMS_BENCH_CASES) {
+      if (!cases.includes(c)) continue;
+      const name = `bench-${c}`;
+      const admin = new Admin({ bootstrapServers: bootstrap });
+      await admin.createTopics([
+        { topic: `${name}-in`, numPartitions: p.partitions },
+        { topic: `${name}-out`, numPartitions: p.partitions },
+      ]);
+      await admin.close();
+      await preload(bootstrap, `${name}-in`, p);
+      const runner = c.endsWith('-kafkajs') ? 'kafkajs' : 'brook';
+      const stateful = c.startsWith('stateful');
+      const run =
+        runner === 'brook'
+          ? await runBrookJob(bootstrap, name, stateful, p)
+          : { rate: await runKafkajs(bootstrap, name, stateful, p) };
+      results.push({
+        case: c,
+        messagesPerSec: run.rate,
+        params: {
+          runner,
+          messages: p.messages,
+          messageBytes: 100,
+          keys: p.keys,
+          partitions: p.partitions,
+          containers: 1,
+          acks: 'all',
+          compression: 'none',
+          ...(runner === 'brook'
+            ? {
+                'task.commit.ms': 5000,
+                store: stateful ? 'lmdb+cache+changelog' : 'none',
+                ...('taskCommits' in run
+                  ? { taskCommits: run.taskCommits, meanCommitMs: run.meanCommitMs }
+                  : {}),
+              }
+            : { store: stateful ? 'in-process Map' : 'none' }),
+          machine: machine('broker on the same cores'),
+        },
+      });
     }
   } finally {
     await broker.cleanup();
   }
+  return results;
 }
 
-await main();
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const arg = (name: string): number | undefined => {
+    const i = args.indexOf(name);
+    return i >= 0 ? Number(args[i + 1]) : undefined;
+  };
+  // `--only stateful` (etc.) runs one case, for profiling; `stateful-brook` is the old spelling.
+  const only = args.includes('--only')
+    ? args[args.indexOf('--only') + 1]?.replace(/-brook$/, '')
+    : undefined;
+  const messages = arg('--messages') ?? 200_000;
+  const partitions = arg('--partitions') ?? 4;
+  const keys = arg('--keys') ?? 10_000;
+  const rows = await runStreamsBench({
+    ...(only === undefined ? {} : { cases: only.split(',') }),
+    messages,
+    partitions,
+    keys,
+  });
+  for (const r of rows) {
+    const commits =
+      r.params.taskCommits === undefined
+        ? ''
+        : `  (${r.params.taskCommits} task commits, ${r.params.meanCommitMs} ms mean commit)`;
+    console.log(
+      `${r.case.padEnd(18)} ${Math.round(r.messagesPerSec).toLocaleString('en')} msg/s${commits}`,
+    );
+  }
+  console.log(
+    `\n${messages} messages of 100 bytes, ${keys} keys, ${partitions} partitions, one container, acks=all, no compression`,
+  );
+  console.log(`machine: ${machine()} (the broker runs on the same cores)`);
+  for (const shape of ['stateless', 'stateful']) {
+    const brook = rows.find((r) => r.case === shape)?.messagesPerSec;
+    const kafkajs = rows.find((r) => r.case === `${shape}-kafkajs`)?.messagesPerSec;
+    if (brook === undefined || kafkajs === undefined) continue;
+    console.log(`${shape}: brook / kafkajs = ${(brook / kafkajs).toFixed(2)}`);
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href)
+  await main();
