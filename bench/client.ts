@@ -1,6 +1,7 @@
 /**
- * Client throughput: Brook's producer and consumer against kafkajs 2.2.4, all talking to the same
- * Brook broker in the same run. Records of 100-byte values, no keys, 6 partitions, acks=1, no
+ * Client throughput: Brook's producer and consumer against kafkajs 2.2.4 and node-rdkafka (librdkafka,
+ * when the optional native build is installed), all talking to the same Brook broker in the same
+ * run. Records of 100-byte values, no keys, 6 partitions, acks=1, no
  * compression (Kafka's 2014 benchmark shape). Each round produces N records with each client into
  * its own topic, then consumes them back from the beginning; the median of the rounds is
  * reported with the ratio. Run with `npx tsx bench/client.ts [--records N] [--rounds R]`, or call
@@ -11,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type * as RdKafka from 'node-rdkafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { Admin, Consumer, Producer } from '../src/client/index.js';
 import { machine, median } from './common.js';
@@ -206,9 +208,118 @@ const kafkajs: BenchClient = {
   },
 };
 
-/** The clients that can run here: Brook and kafkajs always. */
-async function clients(): Promise<BenchClient[]> {
-  return [brook, kafkajs];
+/**
+ * librdkafka through node-rdkafka, with librdkafka's own defaults for batching (linger 5 ms, up
+ * to 10,000 records or 1 MB a batch) and fetching. The producer hands records over one by one (its
+ * only API) and counts delivery reports; the consumer is manually assigned and reads in batches of
+ * 1000 (`consume(n)`, its fastest mode), clock from `assign` as Brook's.
+ */
+function rdkafka(lib: typeof RdKafka): BenchClient {
+  const QUEUE_FULL = lib.CODES.ERRORS.ERR__QUEUE_FULL;
+  return {
+    name: 'node-rdkafka',
+    settings: {
+      version: `node-rdkafka (librdkafka ${lib.librdkafkaVersion})`,
+      producer: "librdkafka defaults, dr_cb, 'request.required.acks': 1",
+      consumer: 'manual assignment, consume(1000)',
+    },
+    async produce(bootstrap, topic, records) {
+      const producer = new lib.Producer(
+        {
+          'metadata.broker.list': bootstrap,
+          'client.id': 'bench',
+          dr_cb: true,
+        },
+        { 'request.required.acks': 1 },
+      );
+      await new Promise<void>((resolve, reject) =>
+        producer.connect({}, (err) => (err ? reject(err) : resolve())),
+      );
+      producer.setPollInterval(1);
+      let delivered = 0;
+      let failed: RdKafka.LibrdKafkaError | undefined;
+      let wake: (() => void) | undefined;
+      producer.on('delivery-report', (err) => {
+        if (err) failed ??= err;
+        delivered++;
+        wake?.();
+      });
+      const waitFor = (n: number): Promise<void> =>
+        new Promise<void>((resolve, reject) => {
+          const check = (): void => {
+            if (failed) reject(new Error(`node-rdkafka delivery failed: ${failed.message}`));
+            else if (delivered >= n) {
+              wake = undefined;
+              resolve();
+            } else wake = check;
+          };
+          check();
+        });
+      producer.produce(topic, null, VALUE, null);
+      await waitFor(1);
+      const start = process.hrtime.bigint();
+      let sent = 0;
+      while (sent < records) {
+        try {
+          producer.produce(topic, null, VALUE, null);
+          sent++;
+          // Yield now and then, so that delivery reports are handed to JavaScript.
+          if (sent % CHUNK === 0) await new Promise((r) => setImmediate(r));
+        } catch (e) {
+          if ((e as { code?: number }).code !== QUEUE_FULL) throw e;
+          await waitFor(delivered + 1);
+        }
+      }
+      await waitFor(records + 1);
+      const rate = records / (Number(process.hrtime.bigint() - start) / 1e9);
+      await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+      return rate;
+    },
+    async consume(bootstrap, topic, expected, round) {
+      const consumer = new lib.KafkaConsumer(
+        {
+          'metadata.broker.list': bootstrap,
+          'group.id': `bench-rdkafka-${round}-${Date.now()}`,
+          'enable.auto.commit': false,
+        },
+        { 'auto.offset.reset': 'earliest' },
+      );
+      await new Promise<void>((resolve, reject) =>
+        consumer.connect({}, (err) => (err ? reject(err) : resolve())),
+      );
+      const start = process.hrtime.bigint();
+      consumer.assign(
+        Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition, offset: 0 })),
+      );
+      let n = 0;
+      let bytes = 0;
+      while (n < expected) {
+        const messages = await new Promise<RdKafka.Message[]>((resolve, reject) =>
+          consumer.consume(CHUNK, (err, ms) => (err ? reject(err) : resolve(ms))),
+        );
+        for (const m of messages) {
+          n++;
+          bytes += m.value?.length ?? 0;
+        }
+      }
+      const secs = Number(process.hrtime.bigint() - start) / 1e9;
+      await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+      if (bytes < expected * VALUE_BYTES) throw new Error('short values');
+      return n / secs;
+    },
+  };
+}
+
+/** The clients that can run here: Brook and kafkajs always, node-rdkafka when it is installed. */
+async function clients(log: (line: string) => void): Promise<BenchClient[]> {
+  const list = [brook, kafkajs];
+  try {
+    const mod = (await import('node-rdkafka')) as typeof RdKafka & { default?: typeof RdKafka };
+    list.push(rdkafka(mod.default ?? mod));
+  } catch (e) {
+    log(`node-rdkafka left out: ${(e as Error).message}`);
+  }
+  return list;
 }
 
 /**
@@ -220,7 +331,7 @@ export async function runClientBench(opts: ClientBenchOptions = {}): Promise<Cli
   const records = opts.records ?? 200000;
   const rounds = opts.rounds ?? 3;
   const log = opts.log ?? (() => {});
-  const list = await clients();
+  const list = await clients(log);
   const rates = new Map<string, { produce: number[]; consume: number[] }>(
     list.map((c) => [c.name, { produce: [], consume: [] }]),
   );
