@@ -70,6 +70,9 @@ async function startBrook(): Promise<{ port: number; stop: () => Promise<void> }
       '127.0.0.1',
       '--port',
       '0',
+      // Off: other brokers on this machine may hold the default metrics port.
+      '--metrics-port',
+      '0',
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -80,6 +83,11 @@ async function startBrook(): Promise<{ port: number; stop: () => Promise<void> }
       rmSync(dir, { recursive: true, force: true });
       reject(new Error('broker did not start'));
     }, 30000);
+    proc.once('exit', (code) => {
+      clearTimeout(t);
+      rmSync(dir, { recursive: true, force: true });
+      reject(new Error(`broker exited with code ${code} before it was ready`));
+    });
     proc.stdout?.on('data', (d: Buffer) => {
       buf += d.toString();
       for (const line of buf.split('\n')) {
