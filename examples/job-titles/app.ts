@@ -2,14 +2,15 @@
  * The job-title standardization job, for a given rule version: profile updates (topic
  * `profile-updates`, keyed by member, JSON `TitleUpdate`) →
  *
- * - `standardized-titles[-<version>]`: member → `{member, raw, standard}`, one per update;
+ * - `standardized-titles`: member → `{member, raw, standard}`, one per update;
  * - the queryable store `member-titles`: each member's current standard title;
- * - `title-counts[-<version>]` and the store `title-counts`: how many updates used each
- *   standard title.
+ * - `title-counts` and the store `title-counts`: how many updates used each standard title.
  *
- * Version v1 is the live job (`job.ts`, id `job-titles`, unsuffixed outputs); another version
- * (`job-v2.ts`) has its own id, so its own group, changelogs and stores, and outputs suffixed
- * with the version: it can reprocess the whole retained log next to the live one (Kappa).
+ * Every version of the job is written with these names (id `job-titles`): `job.ts` has the
+ * rules v1, `job-v2.ts` the rules v2. Running a version beside the live one is the command's
+ * business, not the module's: `brook job reprocess job-v2.ts --version v2` (or
+ * `brook job run … --version v2`) runs it as `job-titles-v2`, with outputs suffixed `-v2` and
+ * its own group, changelogs, repartition topic and stores (Kappa reprocessing).
  */
 import { jsonSerde, stringSerde, streamsApp } from '../../src/streams/index.js';
 import type { TitleUpdate } from './generator.js';
@@ -22,10 +23,9 @@ export interface StandardTitle {
   readonly standard: string;
 }
 
-/** The job for `rules`; `version` undefined is the live, unsuffixed one. */
-export function titlesApp(rules: readonly TitleRule[], version?: string) {
-  const suffix = version === undefined ? '' : `-${version}`;
-  const app = streamsApp({ id: `job-titles${suffix}` });
+/** The job for `rules`. */
+export function titlesApp(rules: readonly TitleRule[]) {
+  const app = streamsApp({ id: 'job-titles' });
   const standardSerde = jsonSerde<StandardTitle>();
   const standardized = app
     .stream('profile-updates', { key: stringSerde, value: jsonSerde<TitleUpdate>() })
@@ -36,7 +36,7 @@ export function titlesApp(rules: readonly TitleRule[], version?: string) {
         standard: standardize(u.title, rules),
       }),
     );
-  standardized.sendTo(`standardized-titles${suffix}`, { key: stringSerde, value: standardSerde });
+  standardized.sendTo('standardized-titles', { key: stringSerde, value: standardSerde });
   standardized
     .groupByKey({ key: stringSerde, value: standardSerde })
     .reduce((_old, latest) => latest, { name: 'member-titles' });
@@ -45,6 +45,6 @@ export function titlesApp(rules: readonly TitleRule[], version?: string) {
     .count({ name: 'title-counts' })
     .toStream()
     .mapValues((n) => (n === null ? null : String(n)))
-    .sendTo(`title-counts${suffix}`, { key: stringSerde, value: stringSerde });
+    .sendTo('title-counts', { key: stringSerde, value: stringSerde });
   return app;
 }

@@ -1,12 +1,15 @@
 /**
- * Job-title standardization with the rules v2: id `job-titles-v2`, outputs
- * `standardized-titles-v2` and `title-counts-v2`. Run from the earliest offsets next to the live
- * v1 job, it rebuilds every output under the new rules (Kappa reprocessing); see
- * docs/examples.md.
+ * Job-title standardization with the rules v2: the same job as `job.ts` (id `job-titles`, the
+ * same output names) with new rules. Deployed the Kappa way, it runs as version v2 beside the
+ * live v1, from the earliest offsets into its own outputs (`standardized-titles-v2`,
+ * `title-counts-v2`, group and changelogs `job-titles-v2…`), and takes over once caught up:
  *
- *   brook job run examples/job-titles/job-v2.ts --bootstrap-server localhost:9092 --reset earliest
+ *   brook job reprocess examples/job-titles/job-v2.ts --version v2 --bootstrap-server localhost:9092
+ *
+ * (`brook job run … --version v2 --reset earliest` runs it the same way without the switch.)
+ * See docs/examples.md.
  */
 import { titlesApp } from './app.js';
 import { RULES_V2 } from './rules.js';
 
-export default titlesApp(RULES_V2, 'v2').toJob();
+export default titlesApp(RULES_V2).toJob();

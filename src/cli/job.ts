@@ -7,9 +7,13 @@ import { pino } from 'pino';
 import type { AnyJob } from '../streams/job.js';
 import { Container } from '../streams/runtime/container.js';
 import { loadJob } from '../streams/runtime/load-job.js';
+import { aliasOf, withVersion } from '../streams/runtime/versioning.js';
 import { DEFAULT_STATE_DIR } from '../streams/types.js';
 import { collect, parseCount, parsePairs, UsageError } from './client-common.js';
+import { watchForRetirement } from './job-alias-watch.js';
 import { describeCommand } from './job-describe.js';
+import { outputsCommand } from './job-outputs.js';
+import { createVersionOutputs } from './job-version-topics.js';
 import { reprocessCommand } from './job-reprocess.js';
 import { watchUntilEnd } from './job-until-end.js';
 
@@ -22,6 +26,7 @@ interface JobRunOptions {
   metricsPort?: string;
   logLevel: string;
   untilEnd?: boolean;
+  version?: string;
 }
 
 async function runJob(file: string, o: JobRunOptions): Promise<void> {
@@ -39,7 +44,14 @@ async function runJob(file: string, o: JobRunOptions): Promise<void> {
     // A bounded run checkpoints often, since it stops once its commits reach the ends.
     if (o.untilEnd && config['task.commit.ms'] === undefined) config['task.commit.ms'] = '500';
     job = await loadJob(file);
+    if (o.version !== undefined) {
+      const versioned = withVersion(job, o.version);
+      await createVersionOutputs(o.bootstrapServer, job, versioned);
+      job = versioned;
+    }
     jobId = o.jobId ?? job.id;
+    // Query servers read the serving alias from the same cluster.
+    config['bootstrap.servers'] ??= o.bootstrapServer;
     container = new Container(job, {
       bootstrapServers: o.bootstrapServer,
       jobId,
@@ -57,6 +69,16 @@ async function runJob(file: string, o: JobRunOptions): Promise<void> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   const stopped = new AbortController();
+  const retirement = watchForRetirement({
+    bootstrapServers: o.bootstrapServer,
+    jobId,
+    alias: aliasOf({ id: jobId, config: job.config }),
+    signal: stopped.signal,
+    stop: (reason) => {
+      process.stdout.write(`${JSON.stringify({ event: 'job-retired', job: jobId, reason })}\n`);
+      stop();
+    },
+  });
   const bound = o.untilEnd
     ? watchUntilEnd({
         bootstrapServers: o.bootstrapServer,
@@ -78,6 +100,7 @@ async function runJob(file: string, o: JobRunOptions): Promise<void> {
   } finally {
     stopped.abort();
     await bound;
+    await retirement;
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
   }
@@ -108,8 +131,13 @@ export function jobCommand(): Command {
       '--until-end',
       'bounded run: stop once the inputs are processed up to their end offsets at start',
     )
+    .option(
+      '--version <v>',
+      'run the job as version <v>: id <id>-<v>, outputs <topic>-<v>, its own changelogs and state',
+    )
     .action(runJob);
   job.addCommand(describeCommand());
   job.addCommand(reprocessCommand());
+  job.addCommand(outputsCommand());
   return job;
 }

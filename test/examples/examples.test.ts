@@ -239,7 +239,7 @@ test('job titles: v1 and the reprocessed v2 each equal their rules applied to th
   const v1 = run('examples/job-titles/job.ts');
   const topicsOf = (id: string) => ['profile-updates', `${id}-by-title-repartition`];
   await eventually('v1 caught up', () => caughtUp(bootstrap, 'job-titles', topicsOf('job-titles')));
-  const v2 = run('examples/job-titles/job-v2.ts');
+  const v2 = run('examples/job-titles/job-v2.ts', ['--version', 'v2']);
   await eventually('v2 caught up', () =>
     caughtUp(bootstrap, 'job-titles-v2', topicsOf('job-titles-v2')),
   );

@@ -9,9 +9,14 @@
  *   GET /stores/<name>?from=<a>&to=<b>   entries with a <= key < b (serialized key order)
  *   GET /stores/<name>                   every entry
  *   GET /tasks                           the partitions (tasks) this container runs
+ *   GET /outputs                         the version serving the job now and its output topics
  * `local=true` restricts an answer to this container (what peers are asked with, so a forwarded
  * query is never forwarded again). Keys in the path are the key as text for string keys, JSON
  * otherwise.
+ *
+ * With `serving` set, a container of a job that another version now serves (the alias in
+ * `brook-job-aliases` names another job id, after `brook job reprocess`) sends store queries on
+ * to that version's query server, so readers keep their address and get the current state.
  */
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -22,6 +27,7 @@ import type { QueryableTask } from '../dsl/task-registry.js';
 import { type StoredWindow, windowEntries } from '../dsl/window-aggregator.js';
 import { stringSerde } from '../serdes/basic.js';
 import type { KeyValueStore } from '../stores/key-value-store.js';
+import type { JobAlias } from './aliases.js';
 
 /** One entry of an answer. */
 export interface QueryEntry {
@@ -42,6 +48,22 @@ export interface QueryServerOptions {
   readonly host?: string;
   /** 0 (default): any free port. */
   readonly port?: number;
+  /** Which version of the job serves now; without it every query is answered here. */
+  readonly serving?: ServingOptions;
+}
+
+/** What a query server needs to follow a job's serving alias. */
+export interface ServingOptions {
+  /** The alias the job serves under (the live job's id). */
+  readonly alias: string;
+  /** This container's job id. */
+  readonly jobId: string;
+  /** This version, if it is one (`v2`). */
+  readonly version?: string;
+  /** Each output topic as the job names it → the topic this container writes. */
+  readonly outputs: Readonly<Record<string, string>>;
+  /** The alias's latest record, if any (may be cached briefly by the caller). */
+  readonly current: () => Promise<JobAlias | undefined>;
 }
 
 /** Serves a container's stores. */
@@ -90,10 +112,17 @@ export class QueryServer {
       send(res, 200, { partitions: this.#o.tasks().map((t) => t.partition) });
       return;
     }
-    if (req.method !== 'GET' || parts[0] !== 'stores' || parts.length > 3) {
-      send(res, 404, { error: 'not found: GET /stores, /stores/<name>, /stores/<name>/<key>' });
+    if (req.method === 'GET' && parts.length === 1 && parts[0] === 'outputs') {
+      send(res, 200, await this.#outputs());
       return;
     }
+    if (req.method !== 'GET' || parts[0] !== 'stores' || parts.length > 3) {
+      send(res, 404, {
+        error: 'not found: GET /stores, /stores/<name>, /stores/<name>/<key>, /outputs',
+      });
+      return;
+    }
+    if (url.searchParams.get('local') !== 'true' && (await this.#sendToCurrent(url, res))) return;
     if (parts.length === 1) {
       send(res, 200, {
         stores: [...this.#o.stores.values()].map((s) => ({ name: s.name, windowed: s.windowed })),
@@ -149,6 +178,59 @@ export class QueryServer {
       }
     }
     send(res, 200, { store: store.name, entries, servedBy: this.#address });
+  }
+
+  /** The serving version's job id and outputs (this one's when no alias names another). */
+  async #outputs(): Promise<Record<string, unknown>> {
+    const serving = this.#o.serving;
+    if (serving === undefined) return { servedBy: this.#address };
+    const current = await serving.current();
+    if (current !== undefined && current.jobId !== serving.jobId) {
+      return {
+        alias: serving.alias,
+        jobId: current.jobId,
+        version: current.version,
+        switchedAt: current.switchedAt,
+        outputs: current.outputs ?? {},
+        query: current.query ?? [],
+        servedBy: this.#address,
+        self: serving.jobId,
+      };
+    }
+    return {
+      alias: serving.alias,
+      jobId: serving.jobId,
+      version: serving.version ?? current?.version ?? null,
+      outputs: serving.outputs,
+      query: [this.#address, ...this.#peers()],
+      servedBy: this.#address,
+      self: serving.jobId,
+    };
+  }
+
+  /**
+   * When another version serves the job now, answers the query from it; false when this
+   * container's version is the current one.
+   */
+  async #sendToCurrent(url: URL, res: ServerResponse): Promise<boolean> {
+    const serving = this.#o.serving;
+    if (serving === undefined) return false;
+    const current = await serving.current();
+    if (current === undefined || current.jobId === serving.jobId) return false;
+    for (const address of current.query ?? []) {
+      const answer = await ask(address, `${url.pathname}${url.search}`);
+      if (answer.status === 503) continue;
+      send(res, answer.status, {
+        ...(answer.body as object),
+        version: current.version,
+        forwardedBy: this.#address,
+      });
+      return true;
+    }
+    send(res, 503, {
+      error: `${serving.alias} is served by ${current.jobId} now, and none of its query servers answers (${(current.query ?? []).join(', ') || 'none recorded'})`,
+    });
+    return true;
   }
 
   /** The other containers (a peer list shared by all containers may name this one too). */
