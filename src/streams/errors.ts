@@ -8,7 +8,9 @@ export type StreamsErrorCode =
   | 'STORE_CLOSED'
   | 'STORE_ENGINE'
   | 'STORE_METADATA'
-  | 'CHANGELOG_INCONSISTENT';
+  | 'CHANGELOG_INCONSISTENT'
+  | 'NOT_COPARTITIONED'
+  | 'READ_ONLY_STORE';
 
 /** Base class: every error raised by `src/streams/` is one of these. */
 export class StreamsError extends Error {
@@ -62,4 +64,42 @@ export class ChangelogInconsistentError extends StreamsError {
   constructor(message: string) {
     super('CHANGELOG_INCONSISTENT', message);
   }
+}
+
+/**
+ * Inputs that must be co-partitioned (a join's two sides) have different partition counts; the
+ * message says which and how to fix it.
+ */
+export class CopartitioningError extends StreamsError {
+  override name = 'CopartitioningError';
+  constructor(message: string) {
+    super('NOT_COPARTITIONED', message);
+  }
+}
+
+/** A task wrote to a store the runtime keeps from a topic (a table with `sourceTopic`). */
+export class ReadOnlyStoreError extends StreamsError {
+  override name = 'ReadOnlyStoreError';
+  constructor(message: string) {
+    super('READ_ONLY_STORE', message);
+  }
+}
+
+/**
+ * The message for two inputs of `by` that are not co-partitioned, with the fix. Shared by the
+ * container's start-up check and `brook job describe`.
+ */
+export function notCopartitionedMessage(
+  by: string,
+  a: string,
+  partitionsA: number,
+  b: string,
+  partitionsB: number,
+): string {
+  return (
+    `${by} joins ${a} (${partitionsA} partitions) with ${b} (${partitionsB} partitions): the ` +
+    `inputs of a join must be co-partitioned. Fix: give both the same partition count (brook ` +
+    `topics alter --partitions) and the same key and partitioner, or re-key one side with ` +
+    `partitionBy(), which repartitions through a topic with one partition per task`
+  );
 }

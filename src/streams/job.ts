@@ -40,6 +40,28 @@ export interface StoreSpec<K, V> {
   readonly cacheSize?: number;
   /** Whether changes go to `<job-id>-<store>-changelog` (default true). */
   readonly changelog?: boolean;
+  /**
+   * Makes the store a table of one of the job's input topics, with that topic as its changelog
+   * (Kafka Streams' source-topic changelog): no `<job-id>-<store>-changelog` is created or
+   * written. The runtime itself applies every record of that input to the store, before the
+   * task's `process` sees it (key and value bytes as they are in the topic, a null value
+   * deletes, a record without a key is skipped), and the store is read-only to the task. A
+   * checkpoint records the offset of the last source record the store holds; restore replays the
+   * topic's partition up to it. A task with no checkpoint reads such a topic from its earliest
+   * offset whatever `auto.offset.reset` says: a table starts complete.
+   */
+  readonly sourceTopic?: string;
+}
+
+/**
+ * Inputs (by name) that must be co-partitioned: the same partition count, so that task N reads
+ * the same keys' partition N of each (a join). The container checks the topics' partition counts
+ * at start and fails with the fix when they differ.
+ */
+export interface CopartitionGroup {
+  readonly inputs: readonly string[];
+  /** What needs it, for the error message (e.g. the join operator's name). */
+  readonly by?: string;
 }
 
 // `any` only in constraints: each spec's own types are recovered by inference below.
@@ -153,6 +175,11 @@ export interface JobDefinition<I extends Inputs, O extends Outputs, S extends St
    * tasks in `context.config`. The CLI's `--config k=v` overrides these.
    */
   readonly config?: Readonly<Record<string, string>>;
+  /**
+   * Groups of inputs that must be co-partitioned (see {@link CopartitionGroup}). Inputs outside
+   * every group may have any partition count (task N reads partition N where it exists).
+   */
+  readonly copartitioned?: readonly CopartitionGroup[];
 }
 
 /** A job of any types, as the runtime handles it. */

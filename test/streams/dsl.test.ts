@@ -224,7 +224,7 @@ describe('brook job describe', () => {
     );
     assert.match(
       text,
-      /profiles {2}persistent, changelog pv-profiles-changelog {2}— table of profiles/,
+      /profiles {2}persistent, changelog profiles \(its source topic, no copy\) {2}— table of profiles/,
     );
     assert.match(
       text,

@@ -77,7 +77,9 @@ export class StreamsApp {
 
   /**
    * A table from a (compacted) topic: the latest value per key, materialized in the store
-   * `name` (default: the topic), null values deleting keys.
+   * `name` (default: the topic), null values deleting keys. The topic is the store's changelog
+   * (no second copy): restore replays it, and a task without a checkpoint reads it from the
+   * start whatever the reset policy.
    */
   table<K, V>(
     topic: string,
@@ -91,19 +93,15 @@ export class StreamsApp {
       node({
         name,
         kind: 'table',
-        stores: [{ name, role: `table of ${topic}` }],
-        create: (rt, emit) => {
-          const store = rt.store(name);
-          return {
-            process(r) {
-              if (r.key === null || r.key === undefined) return;
-              const k = serdes.key.serialize(r.key as K);
-              if (r.value === null) store.delete(k);
-              else store.put(k, serdes.value.serialize(r.value as V));
-              emit(r);
-            },
-          };
-        },
+        stores: [{ name, role: `table of ${topic}`, sourceTopic: topic }],
+        // The runtime keeps the store from the topic (its changelog) before the record gets
+        // here: the operator only passes the change on.
+        create: (_rt, emit) => ({
+          process(r) {
+            if (r.key === null || r.key === undefined) return;
+            emit(r);
+          },
+        }),
       }),
     );
     return new KTable<K, V>(this, n, serdes, {

@@ -8,6 +8,7 @@
  */
 import type {
   AnyJob,
+  CopartitionGroup,
   IncomingEnvelope,
   Inputs,
   MessageCollector,
@@ -20,7 +21,7 @@ import { bytesSerde, stringSerde } from '../serdes/basic.js';
 import { longSerde } from '../serdes/numbers.js';
 import type { KeyValueStore } from '../stores/key-value-store.js';
 import type { StreamsApp } from './app.js';
-import { DESCRIPTION, describeGraph } from './describe.js';
+import { DESCRIPTION, describeGraph, sourceTopic } from './describe.js';
 import type { Emit, InputDecl, OpNode, Processor, Rec, TaskRuntime } from './graph.js';
 import { registerTask, unregisterTask } from './task-registry.js';
 import { WatermarkTracker } from './watermarks.js';
@@ -59,16 +60,28 @@ export function compileApp(app: StreamsApp): AnyJob {
         keySerde: bytesSerde,
         valueSerde: bytesSerde,
         engine: s.inMemory === true ? 'in-memory' : 'persistent',
+        ...(s.sourceTopic === undefined ? {} : { sourceTopic: s.sourceTopic }),
       };
     }
   }
   if (Object.keys(inputs).length === 0) throw new TypeError('the app reads no stream');
+  // The joins' inputs, checked by the container at start (the runtime knows no operators).
+  const copartitioned: CopartitionGroup[] = [];
+  for (const c of app.copartitions) {
+    const names = [sourceTopic(app, c.a), sourceTopic(app, c.b)].map(
+      (topic) => app.sources.get(topic)?.input?.name,
+    );
+    if (names[0] !== undefined && names[1] !== undefined && names[0] !== names[1]) {
+      copartitioned.push({ inputs: names as string[], by: c.operator });
+    }
+  }
   const job = {
     id: app.options.id,
     inputs: inputs as Inputs,
     outputs: outputs as Outputs,
     stores,
     config: { 'task.window.ms': '1000', ...app.options.config },
+    copartitioned,
     task: () => new DslTask(app),
   };
   // Plain data for `brook job describe`, under a registered symbol (not part of the job model).

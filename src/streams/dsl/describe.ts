@@ -5,6 +5,7 @@
  * co-partitioning the joins need is checked against the topics' partition counts.
  */
 import type { Admin } from '../../client/index.js';
+import { CopartitioningError, notCopartitionedMessage } from '../errors.js';
 import type { AnyJob, StoreSpec } from '../job.js';
 import { changelogTopic } from '../stores/changelog.js';
 import type { StreamsApp } from './app.js';
@@ -50,7 +51,7 @@ export function describeGraph(app: StreamsApp): GraphDescription {
 }
 
 /** The input topic a node's records come from (the first source above it). */
-function sourceTopic(app: StreamsApp, n: OpNode): string {
+export function sourceTopic(app: StreamsApp, n: OpNode): string {
   const seen = new Set<OpNode>();
   const walk = (x: OpNode): string | undefined => {
     if (x.input !== undefined) return x.input.topic;
@@ -78,12 +79,7 @@ export function copartitioningErrors(
     const pa = partitions.get(a);
     const pb = partitions.get(b);
     if (pa !== undefined && pb !== undefined && pa !== pb) {
-      out.push(
-        `${c.operator} joins ${a} (${pa} partitions) with ${b} (${pb} partitions): the inputs of a ` +
-          `join must be co-partitioned. Fix: give both the same partition count (brook topics ` +
-          `alter --partitions) and the same key and partitioner, or re-key one side with ` +
-          `partitionBy(), which repartitions through a topic with one partition per task`,
-      );
+      out.push(notCopartitionedMessage(c.operator, a, pa, b, pb));
     }
   }
   return out;
@@ -102,10 +98,7 @@ export async function checkCopartitioning(job: AnyJob, admin: Admin): Promise<vo
   if (errors.length > 0) throw new CopartitioningError(errors.join('\n'));
 }
 
-/** Inputs of a join that are not co-partitioned. */
-export class CopartitioningError extends Error {
-  override readonly name = 'CopartitioningError';
-}
+export { CopartitioningError };
 
 /** The text `brook job describe` prints. */
 export function describeJob(job: AnyJob, partitions?: ReadonlyMap<string, number>): string {
@@ -142,7 +135,11 @@ export function describeJob(job: AnyJob, partitions?: ReadonlyMap<string, number
     job.stores as Record<string, StoreSpec<unknown, unknown>>,
   )) {
     const changelog =
-      s.changelog === false ? 'no changelog' : `changelog ${changelogTopic(job.id, name)}`;
+      s.sourceTopic !== undefined
+        ? `changelog ${s.sourceTopic} (its source topic, no copy)`
+        : s.changelog === false
+          ? 'no changelog'
+          : `changelog ${changelogTopic(job.id, name)}`;
     const role =
       roles.get(name) ??
       (name === 'watermarks' && graph ? 'event-time watermarks per input partition' : '');

@@ -59,6 +59,11 @@ export interface StoreDecl {
   readonly role: string;
   /** Stores the engine keeps in memory only (still changelogged). */
   readonly inMemory?: boolean;
+  /**
+   * A table kept from this input topic, which is its changelog: the runtime applies the
+   * topic's records to it (see `StoreSpec.sourceTopic`); the operator only reads it.
+   */
+  readonly sourceTopic?: string;
 }
 
 /** An input topic a source node reads. */

@@ -103,6 +103,17 @@ export class JobTestDriver {
     if (stream === undefined) throw new TypeError(`the job does not read ${topic}`);
     const offset = this.#offsets.get(topic) ?? 0;
     this.#offsets.set(topic, offset + 1);
+    // As the runtime does: tables kept from this topic take the record before the task sees it.
+    const spec = (this.job.inputs as Inputs)[stream]!;
+    for (const [name, store] of Object.entries(
+      this.job.stores as Record<string, StoreSpec<unknown, unknown>>,
+    )) {
+      if (store.sourceTopic !== topic || key === null || key === undefined) continue;
+      const engine = this.#engines.get(name)!;
+      const k = spec.keySerde.serialize(key);
+      if (value === null || value === undefined) engine.delete(k);
+      else engine.put(k, spec.valueSerde.serialize(value));
+    }
     void this.#task!.process(
       { stream, topic, partition: this.partition, offset, timestamp, key, value, headers } as never,
       this.#collector,

@@ -81,12 +81,24 @@ export class ConsumerChangelogReader implements ChangelogReader {
   readonly #admin: Admin;
   readonly #topic: string;
   readonly #partition: number;
+  readonly #skipKeyless: boolean;
 
-  constructor(client: ClientOptions, admin: Admin, topic: string, partition: number) {
+  /**
+   * `skipKeyless`: leave out records without a key (reading a table's source topic, where such
+   * records change nothing; a changelog has none).
+   */
+  constructor(
+    client: ClientOptions,
+    admin: Admin,
+    topic: string,
+    partition: number,
+    options: { skipKeyless?: boolean } = {},
+  ) {
     this.#client = client;
     this.#admin = admin;
     this.#topic = topic;
     this.#partition = partition;
+    this.#skipKeyless = options.skipKeyless ?? false;
   }
 
   async endOffset(): Promise<number> {
@@ -114,6 +126,7 @@ export class ConsumerChangelogReader implements ChangelogReader {
         for (const record of batch) {
           if (record.offset < from) continue;
           if (record.offset >= end) break;
+          if (record.key === null && this.#skipKeyless) continue;
           // The batch's buffers are views into a fetch response that the consumer may reuse:
           // copy what the store keeps.
           yield {

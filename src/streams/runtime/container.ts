@@ -19,7 +19,7 @@ import {
   type TopicPartition,
   type TopicPartitionOffset,
 } from '../../client/index.js';
-import type { AnyJob, Inputs, MessageCollector, Outputs, TaskCoordinator } from '../job.js';
+import type { AnyJob, Inputs, MessageCollector, Outputs, Stores, TaskCoordinator } from '../job.js';
 import { validateStoreNames } from '../stores/state-dir.js';
 import { DEFAULT_STATE_DIR } from '../types.js';
 import { decodeCheckpointMetadata, encodeCheckpointMetadata } from './checkpoint.js';
@@ -28,7 +28,7 @@ import { ContainerMetrics, startMetricsServer } from './metrics.js';
 import { OutputBuffer } from './output-buffer.js';
 import { taskAssignor } from './task-assignor.js';
 import { TaskInstance } from './task-instance.js';
-import { changelogTopics, createJobTopics } from './topics.js';
+import { changelogTopics, createJobTopics, validateSourceTopics } from './topics.js';
 
 /** How a container is started (what `brook job run` passes). */
 export interface ContainerOptions {
@@ -65,6 +65,8 @@ export class Container {
   readonly #starting = new Map<number, Promise<void>>();
   readonly #ready = new Set<TaskInstance>();
   readonly #inputByTopic = new Map<string, string>();
+  /** Inputs that tables are kept from (`StoreSpec.sourceTopic`): read from the start. */
+  readonly #tableTopics = new Set<string>();
   #admin: Admin | undefined;
   #producer: Producer | undefined;
   #consumer: Consumer | undefined;
@@ -100,6 +102,10 @@ export class Container {
       this.#inputByTopic.set(spec.topic, name);
     }
     if (this.#inputByTopic.size === 0) throw new TypeError(`job ${this.jobId} declares no inputs`);
+    validateSourceTopics(job, this.jobId);
+    for (const spec of Object.values(job.stores as Stores)) {
+      if (spec.sourceTopic !== undefined) this.#tableTopics.add(spec.sourceTopic);
+    }
   }
 
   /** The bound port of /metrics, once running (undefined when off). */
@@ -413,22 +419,26 @@ export class Container {
     }
     const consumer = this.#consumer!;
     try {
-      const fromStart: TopicPartition[] = [];
+      const fromReset: TopicPartition[] = [];
+      const tables: TopicPartition[] = [];
       for (const tp of tps) {
         const offset = task.offsets.get(tp.topic);
         if (offset !== undefined) consumer.seek(tp, offset);
-        else fromStart.push(tp);
+        else if (this.#tableTopics.has(tp.topic)) tables.push(tp);
+        else fromReset.push(tp);
       }
-      if (fromStart.length > 0) {
-        if (this.#runtime.reset === 'earliest') await consumer.seekToBeginning(fromStart);
-        else await consumer.seekToEnd(fromStart);
-        // The start is part of the checkpoint from now on, so that a restart (after `latest`)
-        // resumes here, not at a later end.
-        for (const tp of fromStart) {
-          const position = consumer.position(tp);
-          if (position !== undefined && !task.offsets.has(tp.topic)) {
-            task.offsets.set(tp.topic, position);
-          }
+      if (fromReset.length > 0) {
+        if (this.#runtime.reset === 'earliest') await consumer.seekToBeginning(fromReset);
+        else await consumer.seekToEnd(fromReset);
+      }
+      // A table starts complete whatever the reset policy: without a checkpoint its store is empty.
+      if (tables.length > 0) await consumer.seekToBeginning(tables);
+      // The start is part of the checkpoint from now on, so that a restart (after `latest`)
+      // resumes here, not at a later end.
+      for (const tp of [...fromReset, ...tables]) {
+        const position = consumer.position(tp);
+        if (position !== undefined && !task.offsets.has(tp.topic)) {
+          task.offsets.set(tp.topic, position);
         }
       }
     } catch (error) {

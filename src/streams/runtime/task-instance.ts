@@ -26,6 +26,7 @@ import { LmdbEngine } from '../stores/lmdb-engine.js';
 import { LoggedStore } from '../stores/logged-store.js';
 import { restoreStore } from '../stores/restore.js';
 import { SerializedStore } from '../stores/serialized-store.js';
+import { applySourceRecord, ReadOnlyStore, SourceOffsetWriter } from '../stores/source-backed.js';
 import { storeDirectory } from '../stores/state-dir.js';
 import { type TaskName, taskNameForPartition } from '../types.js';
 import { ConsumerChangelogReader, ProducerChangelogWriter } from './changelog-io.js';
@@ -66,6 +67,11 @@ export class TaskInstance {
   readonly name: TaskName;
   readonly #env: TaskEnvironment;
   readonly #stores = new Map<string, OpenStore>();
+  /** Tables kept from input topics (`StoreSpec.sourceTopic`), by topic. */
+  readonly #sourceStores = new Map<
+    string,
+    { readonly store: BytesStore; readonly writer: SourceOffsetWriter }[]
+  >();
   #task: StreamTask<Inputs, Outputs, Record<string, StoreSpec<unknown, unknown>>> | undefined;
   /** Per input topic: the offset of the next message to process (what a commit records). */
   readonly offsets = new Map<string, number>();
@@ -96,7 +102,13 @@ export class TaskInstance {
       for (const [name, spec] of Object.entries(
         job.stores as Record<string, StoreSpec<unknown, unknown>>,
       )) {
-        this.#stores.set(name, await this.#openStore(name, spec, checkpoint?.get(name) ?? -1));
+        // A table kept from an input topic is exactly at the last source record before the
+        // input's checkpointed offset (both were committed together); no checkpoint: empty.
+        const at =
+          spec.sourceTopic === undefined
+            ? (checkpoint?.get(name) ?? -1)
+            : (this.offsets.get(spec.sourceTopic) ?? 0) - 1;
+        this.#stores.set(name, await this.#openStore(name, spec, at));
       }
     } catch (error) {
       await this.#closeStores();
@@ -140,14 +152,23 @@ export class TaskInstance {
     let bytes: BytesStore;
     let engine: BytesStore;
     let logged: LoggedStore | undefined;
-    if (spec.changelog === false) {
+    let source: SourceOffsetWriter | undefined;
+    if (spec.sourceTopic === undefined && spec.changelog === false) {
       if (storeDir !== undefined) mkdirSync(storeDir, { recursive: true });
       bytes = await openEngine(storeDir);
       engine = bytes;
     } else {
-      const topic = changelogTopic(jobId, name);
-      const writer = new ProducerChangelogWriter(producer, topic, this.partition);
-      const reader = new ConsumerChangelogReader(client, admin, topic, this.partition);
+      // A table kept from an input topic restores from that topic, up to the offset its input
+      // checkpoint has reached, and writes nothing back: records after the checkpoint are not a
+      // failed run's leftovers but input the task reads again.
+      const topic = spec.sourceTopic ?? changelogTopic(jobId, name);
+      const writer =
+        spec.sourceTopic === undefined
+          ? new ProducerChangelogWriter(producer, topic, this.partition)
+          : undefined;
+      const reader = new ConsumerChangelogReader(client, admin, topic, this.partition, {
+        skipKeyless: spec.sourceTopic !== undefined,
+      });
       const started = performance.now();
       const restored = await restoreStore({
         store: name,
@@ -157,6 +178,7 @@ export class TaskInstance {
         checkpoint,
         reader,
         writer,
+        readTail: spec.sourceTopic === undefined,
         onProgress: (progress) => {
           metrics.restore(this.name, progress);
           logger.info(
@@ -179,6 +201,7 @@ export class TaskInstance {
           event: 'store-restored',
           task: this.name,
           store: name,
+          changelog: topic,
           plan: restored.plan.kind,
           reason: restored.plan.kind === 'rebuild' ? restored.plan.reason : undefined,
           checkpoint,
@@ -190,7 +213,8 @@ export class TaskInstance {
         `store ${name} of ${this.name} restored (${restored.plan.kind}, ${restored.records} records)`,
       );
       engine = restored.engine;
-      logged = new LoggedStore(restored.engine, writer, {
+      if (spec.sourceTopic !== undefined) source = new SourceOffsetWriter(restored.changelogOffset);
+      logged = new LoggedStore(restored.engine, writer ?? source!, {
         initialOffset: restored.changelogOffset,
         offsetFile: restored.offsetFile,
       });
@@ -198,6 +222,19 @@ export class TaskInstance {
     }
     const cacheSize = this.#cacheSize(name, spec);
     const cached = cacheSize > 0 ? new CachedStore(bytes, { cacheSize }) : bytes;
+    if (source !== undefined && spec.sourceTopic !== undefined) {
+      const table = { store: cached, writer: source };
+      const list = this.#sourceStores.get(spec.sourceTopic) ?? [];
+      list.push(table);
+      this.#sourceStores.set(spec.sourceTopic, list);
+      const view = new ReadOnlyStore(cached, `store ${name} is a table of ${spec.sourceTopic}`);
+      return {
+        name,
+        typed: new SerializedStore(view, spec.keySerde, spec.valueSerde),
+        logged,
+        engine,
+      };
+    }
     const typed = new SerializedStore(cached, spec.keySerde, spec.valueSerde);
     return { name, typed, logged, engine };
   }
@@ -254,6 +291,11 @@ export class TaskInstance {
     // processed at the next commit, which first waits for it to finish.
     this.offsets.set(record.topic, record.offset + 1);
     this.processed++;
+    const tables = this.#sourceStores.get(record.topic);
+    if (tables !== undefined) {
+      for (const t of tables)
+        applySourceRecord(t.store, t.writer, record.offset, record.key, record.value);
+    }
     const result = this.#task!.process(envelope, this.#env.collector, this.#env.coordinator);
     return result instanceof Promise ? result : undefined;
   }
@@ -322,6 +364,7 @@ export class TaskInstance {
   async #closeStores(engineOnly = false): Promise<void> {
     const stores = [...this.#stores.values()];
     this.#stores.clear();
+    this.#sourceStores.clear();
     for (const s of stores) await (engineOnly ? s.engine : s.typed).close().catch(() => {});
   }
 }

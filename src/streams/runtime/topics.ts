@@ -7,14 +7,61 @@
 import type { Logger } from 'pino';
 import { type Admin, KafkaError } from '../../client/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { AnyJob, Inputs, Outputs } from '../job.js';
+import { CopartitioningError, notCopartitionedMessage } from '../errors.js';
+import type { AnyJob, Inputs, Outputs, Stores } from '../job.js';
 import { CHANGELOG_TOPIC_CONFIGS, changelogTopic } from '../stores/changelog.js';
 
-/** The changelog topics of the job's stores (stores with `changelog: false` have none). */
+/**
+ * The changelog topics the job's stores write: stores with `changelog: false` have none, and a
+ * table kept from an input topic (`sourceTopic`) uses that topic.
+ */
 export function changelogTopics(job: AnyJob, jobId: string): string[] {
-  return Object.entries(job.stores)
-    .filter(([, spec]) => (spec as { changelog?: boolean }).changelog !== false)
+  return Object.entries(job.stores as Stores)
+    .filter(([, spec]) => spec.changelog !== false && spec.sourceTopic === undefined)
     .map(([name]) => changelogTopic(jobId, name));
+}
+
+/** Refuses stores whose `sourceTopic` is not one of the job's inputs. */
+export function validateSourceTopics(job: AnyJob, jobId: string): void {
+  const inputs = new Set(Object.values(job.inputs as Inputs).map((spec) => spec.topic));
+  for (const [name, spec] of Object.entries(job.stores as Stores)) {
+    if (spec.sourceTopic !== undefined && !inputs.has(spec.sourceTopic)) {
+      throw new TypeError(
+        `job ${jobId}: store ${name} is kept from topic ${spec.sourceTopic}, which is not one of the job's inputs; add it to inputs`,
+      );
+    }
+  }
+}
+
+/**
+ * Checks the job's co-partitioned input groups against the topics' partition counts (task N
+ * reads partition N of each: with different counts some keys would meet nothing to join with).
+ */
+export function checkCopartitioned(
+  job: AnyJob,
+  partitionsByTopic: ReadonlyMap<string, number>,
+): void {
+  const inputs = job.inputs as Inputs;
+  const errors: string[] = [];
+  for (const group of job.copartitioned ?? []) {
+    const topics = group.inputs.map((name) => {
+      const spec = inputs[name];
+      if (spec === undefined) {
+        throw new TypeError(`job ${job.id}: co-partitioned input "${name}" is not an input`);
+      }
+      return spec.topic;
+    });
+    const [first, ...rest] = topics;
+    if (first === undefined) continue;
+    const n = partitionsByTopic.get(first);
+    for (const other of rest) {
+      const m = partitionsByTopic.get(other);
+      if (n !== undefined && m !== undefined && n !== m) {
+        errors.push(notCopartitionedMessage(group.by ?? `job ${job.id}`, first, n, other, m));
+      }
+    }
+  }
+  if (errors.length > 0) throw new CopartitioningError(errors.join('\n'));
 }
 
 /** A topic's partition count, or undefined when it does not exist. */
@@ -47,11 +94,13 @@ export async function createJobTopics(
     if (partitions !== undefined) creatable.set(spec.topic, partitions);
   }
   let tasks = 0;
+  const counts = new Map<string, number>();
   for (const topic of inputTopics) {
     const n = await partitionsOf(admin, topic);
     if (n === undefined && !creatable.has(topic)) {
       throw new TypeError(`input topic ${topic} does not exist; create it first`);
     }
+    if (n !== undefined) counts.set(topic, n);
     tasks = Math.max(tasks, n ?? 0);
   }
   for (const [topic, partitions] of creatable) {
@@ -66,8 +115,13 @@ export async function createJobTopics(
         throw error;
       }
     }
-    if (inputTopics.has(topic)) tasks = Math.max(tasks, numPartitions);
+    if (inputTopics.has(topic)) {
+      tasks = Math.max(tasks, numPartitions);
+      counts.set(topic, numPartitions);
+    }
   }
+  // Before any changelog exists: a job that cannot run correctly leaves nothing behind.
+  checkCopartitioned(job, counts);
   await createChangelogs(admin, changelogTopics(job, jobId), tasks, logger);
   return tasks;
 }

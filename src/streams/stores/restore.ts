@@ -72,6 +72,11 @@ export interface ReplayOptions {
   readonly progressIntervalMs?: number;
   /** Records written to the engine per batch (default 4096). */
   readonly batchSize?: number;
+  /**
+   * Whether to read on past `to` to collect the keys changed after it (default true). A table
+   * kept from its source topic has no tail to trim: what follows is input it reads again.
+   */
+  readonly readTail?: boolean;
 }
 
 /**
@@ -114,6 +119,7 @@ export async function replayChangelog(
   if (to >= from) {
     for await (const record of reader.readFrom(from)) {
       if (record.offset > to) {
+        if (options.readTail === false) break;
         tail.set(record.key.toString('latin1'), record.key);
         continue;
       }
@@ -130,7 +136,7 @@ export async function replayChangelog(
         }
       }
     }
-  } else {
+  } else if (options.readTail !== false) {
     // Nothing to apply; still read what lies past the checkpoint, to trim it.
     for await (const record of reader.readFrom(to + 1)) {
       tail.set(record.key.toString('latin1'), record.key);
@@ -172,6 +178,8 @@ export interface RestoreOptions {
    * docs/streams-state.md); without it, such records stay in the changelog untrimmed.
    */
   readonly writer?: ChangelogWriter;
+  /** See {@link ReplayOptions.readTail}. */
+  readonly readTail?: boolean;
   readonly onProgress?: (progress: RestoreProgress) => void;
   readonly progressIntervalMs?: number;
 }
@@ -236,6 +244,7 @@ export async function restoreStore(options: RestoreOptions): Promise<RestoredSto
       to: checkpoint,
       onProgress: options.onProgress,
       progressIntervalMs: options.progressIntervalMs,
+      readTail: options.readTail,
     });
 
     let changelogOffset = checkpoint;
