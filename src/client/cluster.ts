@@ -1,6 +1,7 @@
 /**
  * The client's picture of the cluster: bootstrap servers, broker connections (one per broker and
- * purpose), and a metadata cache of topics, partitions and leaders, refreshed on demand.
+ * purpose), and a metadata cache of topics, partitions and leaders, refreshed on demand and when
+ * older than `metadataMaxAgeMs`.
  */
 import type { ApiMessages, Complete } from '../protocol/generated/index.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
@@ -16,6 +17,13 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   /** Requests in flight per broker connection. Default 5. */
   maxInFlightRequests?: number;
+  /**
+   * Metadata older than this is refreshed on the next use (a send, a fetch), so that leader
+   * moves and added partitions are noticed without an error first; a subscribed consumer also
+   * rejoins its group when a topic gained partitions. Default 300000, as Java's
+   * `metadata.max.age.ms`.
+   */
+  metadataMaxAgeMs?: number;
 }
 
 /** A broker as metadata describes it. */
@@ -87,6 +95,9 @@ export class Cluster {
   private closed = false;
   /** Topics this client cares about; metadata refreshes cover all of them. */
   readonly interest = new Set<string>();
+  /** When metadata was last applied (0: never). */
+  private metadataAt = 0;
+  private staleRefresh: Promise<unknown> | undefined;
 
   constructor(options: ClientOptions = {}) {
     this.options = options;
@@ -221,7 +232,22 @@ export class Cluster {
     return result as MetadataResponse;
   }
 
+  /**
+   * Starts a refresh in the background when the metadata is older than `metadataMaxAgeMs` (and
+   * none is running); cheap enough to call on every send or fetch.
+   */
+  refreshIfStale(now = Date.now()): void {
+    if (this.staleRefresh || this.closed || this.metadataAt === 0) return;
+    if (now - this.metadataAt < (this.options.metadataMaxAgeMs ?? 300000)) return;
+    this.staleRefresh = this.refreshMetadata()
+      .catch(() => undefined)
+      .finally(() => {
+        this.staleRefresh = undefined;
+      });
+  }
+
   private apply(res: MetadataResponse, all: boolean): void {
+    this.metadataAt = Date.now();
     const brokers = new Map<number, BrokerInfo>();
     for (const b of res.brokers)
       brokers.set(b.nodeId, { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack });

@@ -62,11 +62,6 @@ export interface ConsumerOptions extends ClientOptions {
   maxPartitionFetchBytes?: number;
   /** Batches kept ready per partition ahead of the user. Default 2. */
   prefetchBatches?: number;
-  /**
-   * How often a subscribed consumer refreshes metadata to notice partitions added to its topics
-   * (it then rejoins, so the group spreads them). Default 300000, as Java's metadata.max.age.ms.
-   */
-  metadataMaxAgeMs?: number;
   rebalanceListener?: RebalanceListener;
 }
 

@@ -69,6 +69,7 @@ export class Fetcher {
   /** Starts a fetch to every leader that has fetchable partitions and none in flight. */
   kick(): void {
     if (this.host.isClosed()) return;
+    this.cluster.refreshIfStale();
     const byLeader = new Map<number, PartitionState[]>();
     let unknownLeader = false;
     for (const s of this.host.partitions()) {

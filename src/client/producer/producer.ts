@@ -196,6 +196,7 @@ export class Producer {
       : [records as ProducerRecord];
     if (list.length === 0) return [];
     if (this.producerIdReady === undefined || this.producerId < 0) await this.ensureProducerId();
+    this.cluster.refreshIfStale();
     let info = this.cluster.topics.get(topic);
     if (!info || info.partitions.length === 0)
       info = await this.cluster.waitForTopic(topic, this.maxBlockMs);
