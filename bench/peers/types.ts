@@ -16,6 +16,11 @@ export interface PeerResult {
   readonly mbPerSec: number;
   /** The durability setting in force, in the peer's own words (e.g. "appendfsync everysec"). */
   readonly durability: string;
+  /**
+   * true when every acknowledged write was fsynced before its ack; false when the peer cannot
+   * (or was not asked to) — a report puts this beside the figure for durability parity.
+   */
+  readonly fsyncPerWrite?: boolean;
   /** Every parameter that shaped the figure (client, pipeline depth, batch size, ...). */
   readonly params: Readonly<Record<string, unknown>>;
 }

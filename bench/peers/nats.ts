@@ -1,0 +1,223 @@
+/**
+ * NATS JetStream as a benchmark peer: a private `nats-server -js` on 127.0.0.1 with a file-storage
+ * stream, loaded with asynchronous JetStream publishes (a bounded number awaiting their acks, the
+ * JavaScript form of the Go client's PublishAsync with MaxPending) and read back by a pull
+ * consumer in big batches.
+ *
+ * Durability, as Debian's nats-server 2.9.10 offers it: messages go to the file store and are
+ * acknowledged once written to the OS; the store syncs them to disk on its own background
+ * timer. `sync_interval` (including `always`, fsync per write) only exists from 2.10: 2.9.10
+ * refuses a config naming it ("unknown field"), so the fsync case cannot be honoured and says so.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from '@nats-io/jetstream';
+import { connect, createInbox, type NatsConnection } from '@nats-io/transport-node';
+import {
+  findExecutable,
+  firstLineOf,
+  freePort,
+  makeTempDir,
+  missingNote,
+  portOpen,
+  removeDir,
+  ServerProcess,
+  until,
+} from './process.js';
+import type { Peer, PeerResult, PeerStartOptions, PeerWorkload } from './types.js';
+import { AckWindow, checkWorkload, payloadOf, peerResult } from './workload.js';
+
+/** Publishes awaiting their PubAck at once. */
+const MAX_PENDING_ACKS = 4000;
+/** Messages one pull request asks for (the client re-pulls at 75% of it). */
+const PULL_BATCH = 10000;
+const STREAM = 'brook-bench';
+const SUBJECT = 'brook.bench';
+
+/** NATS JetStream on file storage (`nats-server` from Debian's nats-server package). */
+export class NatsJetStreamPeer implements Peer {
+  readonly name = 'nats-jetstream';
+  #server: ServerProcess | undefined;
+  #dir: string | undefined;
+  #port = 0;
+  #fsync = false;
+  #consumers = 0;
+  #version = '';
+  #bootMillis = 0;
+
+  async available(): Promise<string | null> {
+    return findExecutable('nats-server') === null
+      ? missingNote('nats-server', 'nats-server')
+      : null;
+  }
+
+  async start(options: PeerStartOptions): Promise<void> {
+    const binary = findExecutable('nats-server');
+    if (binary === null) throw new Error(missingNote('nats-server', 'nats-server'));
+    await this.stop();
+    this.#fsync = options.fsync;
+    this.#version = firstLineOf(binary, ['--version']) ?? 'nats-server (version unknown)';
+    this.#dir = makeTempDir(this.name);
+    this.#port = await freePort();
+    const config = join(this.#dir, 'nats.conf');
+    writeFileSync(
+      config,
+      [
+        `listen: "127.0.0.1:${this.#port}"`,
+        `jetstream { store_dir: ${JSON.stringify(join(this.#dir, 'js'))} }`,
+        '',
+      ].join('\n'),
+    );
+    const began = performance.now();
+    this.#server = ServerProcess.start(binary, ['-c', config]);
+    try {
+      await until(
+        async () => {
+          if (this.#server?.running !== true) throw new Error('nats-server exited');
+          return portOpen(this.#port);
+        },
+        `nats-server on port ${this.#port}`,
+        20000,
+      );
+      const nc = await this.#connect();
+      try {
+        const jsm = await jetstreamManager(nc);
+        await jsm.streams.add({
+          name: STREAM,
+          subjects: [SUBJECT],
+          storage: StorageType.File,
+          retention: RetentionPolicy.Limits,
+          num_replicas: 1,
+        });
+      } finally {
+        await nc.close();
+      }
+      this.#bootMillis = performance.now() - began;
+    } catch (err) {
+      const output = this.#server.output;
+      await this.stop();
+      throw new Error(`nats-server did not start: ${(err as Error).message}\n${output}`);
+    }
+  }
+
+  async produce(workload: PeerWorkload): Promise<PeerResult> {
+    checkWorkload(workload.records, workload.recordSize);
+    const payload = payloadOf(workload.recordSize);
+    const nc = await this.#connect();
+    try {
+      // Go's PublishAsync, by hand: publish to the stream's subject with a reply inbox and take
+      // the PubAcks on one subscription. js.publish() (one request, timer and promise per
+      // message) ran ~10x slower here, which would measure the client rather than JetStream.
+      const window = new AckWindow(MAX_PENDING_ACKS);
+      const inbox = createInbox();
+      nc.subscribe(inbox, {
+        callback: (err, m) => {
+          if (err !== null) window.fail(err);
+          else if (isPubAck(m.data)) window.release();
+          else window.fail(new Error(`JetStream refused a publish: ${m.string()}`));
+        },
+      });
+      await nc.flush();
+      const began = performance.now();
+      for (let i = 0; i < workload.records; i++) {
+        await window.acquire();
+        nc.publish(SUBJECT, payload, { reply: inbox });
+      }
+      await window.drain();
+      const millis = performance.now() - began;
+      return peerResult(workload.records, workload.recordSize, millis, this.#durability(), false, {
+        ...this.#params(),
+        publish: 'async: publish with a reply inbox, PubAcks counted on one subscription',
+        maxPendingAcks: MAX_PENDING_ACKS,
+      });
+    } finally {
+      await nc.close();
+    }
+  }
+
+  async consume(workload: PeerWorkload): Promise<PeerResult> {
+    checkWorkload(workload.records, workload.recordSize);
+    const nc = await this.#connect();
+    try {
+      const js = jetstream(nc);
+      const jsm = await jetstreamManager(nc);
+      // A new durable consumer per run reads the stream from its start, so consume can repeat.
+      const name = `bench-${++this.#consumers}`;
+      await jsm.consumers.add(STREAM, {
+        durable_name: name,
+        ack_policy: AckPolicy.None,
+        deliver_policy: DeliverPolicy.All,
+      });
+      const consumer = await js.consumers.get(STREAM, name);
+      let received = 0;
+      let wrongSize = -1;
+      let done!: () => void;
+      const finished = new Promise<void>((resolve) => {
+        done = resolve;
+      });
+      const began = performance.now();
+      const messages = await consumer.consume({
+        max_messages: PULL_BATCH,
+        callback: (m) => {
+          if (m.data.length !== workload.recordSize) wrongSize = m.data.length;
+          if (++received === workload.records) done();
+        },
+      });
+      await finished;
+      const millis = performance.now() - began;
+      await messages.close();
+      if (wrongSize >= 0) {
+        throw new Error(`a message of ${wrongSize} bytes, expected ${workload.recordSize}`);
+      }
+      return peerResult(received, workload.recordSize, millis, this.#durability(), false, {
+        ...this.#params(),
+        consumer: 'durable pull consumer, consume() with callback',
+        pullBatch: PULL_BATCH,
+        ack: 'AckPolicy.None (the consumer keeps its position, as a Kafka group its offset)',
+      });
+    } finally {
+      await nc.close();
+    }
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    if (server !== undefined) await server.stop();
+    removeDir(this.#dir);
+    this.#dir = undefined;
+  }
+
+  #durability(): string {
+    const base =
+      'file storage, acked once written to the OS, fsync on the store background timer ' +
+      '(sync_interval is not configurable in 2.9.10)';
+    return this.#fsync ? `${base}: fsync per write NOT available, so not in force` : base;
+  }
+
+  #params(): Record<string, unknown> {
+    return {
+      server: this.#version,
+      client: '@nats-io/transport-node + @nats-io/jetstream 3.3',
+      stream: `${STREAM} (file storage, 1 replica, limits retention)`,
+      serverStartSeconds: +(this.#bootMillis / 1000).toFixed(2),
+    };
+  }
+
+  #connect(): Promise<NatsConnection> {
+    return connect({ servers: `127.0.0.1:${this.#port}`, reconnect: false });
+  }
+}
+
+/** A PubAck is `{"stream":...,"seq":...}`; a refusal is `{"error":...}`. */
+function isPubAck(data: Uint8Array): boolean {
+  // '{"s' — checked by bytes, as parsing JSON per ack would cost more than the check is worth.
+  return data[0] === 0x7b && data[1] === 0x22 && data[2] === 0x73;
+}

@@ -1,0 +1,263 @@
+/**
+ * Redis Streams as a benchmark peer: a private `redis-server` on 127.0.0.1 with AOF on, loaded
+ * with pipelined XADD through ioredis and read back with XREADGROUP in large batches.
+ *
+ * Durability: `appendonly yes` with `appendfsync everysec` (the setting Redis recommends, and the
+ * closest to Kafka's and Brook's default of leaving fsync to the OS), or `appendfsync always`
+ * for the case where every acknowledged write is fsynced (Redis fsyncs the AOF once per event
+ * loop turn before replying, so a pipeline shares one fsync). RDB snapshots are off (`save ""`)
+ * so a background save does not fork in the middle of a measurement.
+ */
+import { Redis } from 'ioredis';
+import {
+  findExecutable,
+  firstLineOf,
+  freePort,
+  makeTempDir,
+  missingNote,
+  removeDir,
+  ServerProcess,
+  until,
+} from './process.js';
+import type { Peer, PeerResult, PeerStartOptions, PeerWorkload } from './types.js';
+import { AckWindow, checkWorkload, payloadOf, peerResult } from './workload.js';
+
+/** XADDs sent in one pipeline (one write to the socket, one batch of replies). */
+const PIPELINE_BATCH = 1000;
+/** Pipelines in flight at once: 16 × 1000 = 16,000 XADDs awaiting replies. */
+const PIPELINE_DEPTH = 16;
+/** Entries asked for by one XREADGROUP. */
+const READ_COUNT = 10000;
+/** XREADGROUP calls in flight at once, so Redis prepares the next batch while we decode one. */
+const READS_IN_FLIGHT = 2;
+const STREAM_KEY = 'brook-bench';
+
+/** Redis Streams (`redis-server` from Debian's redis-server package). */
+export class RedisStreamsPeer implements Peer {
+  readonly name = 'redis-streams';
+  #server: ServerProcess | undefined;
+  #dir: string | undefined;
+  #port = 0;
+  #fsync = false;
+  #groups = 0;
+  #version = '';
+  #bootMillis = 0;
+
+  async available(): Promise<string | null> {
+    return findExecutable('redis-server') === null
+      ? missingNote('redis-server', 'redis-server')
+      : null;
+  }
+
+  async start(options: PeerStartOptions): Promise<void> {
+    const binary = findExecutable('redis-server');
+    if (binary === null) throw new Error(missingNote('redis-server', 'redis-server'));
+    await this.stop();
+    this.#fsync = options.fsync;
+    this.#version = firstLineOf(binary, ['--version']) ?? 'redis-server (version unknown)';
+    this.#dir = makeTempDir(this.name);
+    this.#port = await freePort();
+    const began = performance.now();
+    this.#server = ServerProcess.start(binary, [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(this.#port),
+      '--dir',
+      this.#dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      options.fsync ? 'always' : 'everysec',
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+      '--protected-mode',
+      'yes',
+      '--logfile',
+      '',
+    ]);
+    try {
+      await until(() => this.#ping(), `redis-server on port ${this.#port}`, 20000);
+      this.#bootMillis = performance.now() - began;
+      const client = await this.#connect();
+      try {
+        await client.del(STREAM_KEY);
+      } finally {
+        client.disconnect();
+      }
+    } catch (err) {
+      const output = this.#server.output;
+      await this.stop();
+      throw new Error(`redis-server did not start: ${(err as Error).message}\n${output}`);
+    }
+  }
+
+  async produce(workload: PeerWorkload): Promise<PeerResult> {
+    checkWorkload(workload.records, workload.recordSize);
+    const payload = payloadOf(workload.recordSize);
+    const client = await this.#connect();
+    try {
+      const window = new AckWindow(PIPELINE_DEPTH);
+      const began = performance.now();
+      for (let sent = 0; sent < workload.records; ) {
+        await window.acquire();
+        const n = Math.min(PIPELINE_BATCH, workload.records - sent);
+        const pipeline = client.pipeline();
+        for (let i = 0; i < n; i++) pipeline.xadd(STREAM_KEY, '*', 'v', payload);
+        sent += n;
+        pipeline.exec().then(
+          (replies) => {
+            const failed = replies?.find(([err]) => err !== null)?.[0];
+            if (failed) window.fail(failed);
+            else window.release();
+          },
+          (err: Error) => window.fail(err),
+        );
+      }
+      await window.drain();
+      const millis = performance.now() - began;
+      return peerResult(
+        workload.records,
+        workload.recordSize,
+        millis,
+        this.#durability(),
+        this.#fsync,
+        {
+          ...this.#params(),
+          command: 'XADD brook-bench * v <payload>',
+          pipelineBatch: PIPELINE_BATCH,
+          pipelinesInFlight: PIPELINE_DEPTH,
+        },
+      );
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  async consume(workload: PeerWorkload): Promise<PeerResult> {
+    checkWorkload(workload.records, workload.recordSize);
+    const client = await this.#connect();
+    try {
+      // A new group per run reads the stream from its start, so consume can be repeated.
+      const group = `bench-${++this.#groups}`;
+      await client.xgroup('CREATE', STREAM_KEY, group, '0');
+      const read = (): Promise<number> =>
+        client
+          .callBuffer(
+            'XREADGROUP',
+            'GROUP',
+            group,
+            'c1',
+            'COUNT',
+            READ_COUNT,
+            'NOACK',
+            'STREAMS',
+            STREAM_KEY,
+            '>',
+          )
+          .then((reply) => entriesIn(reply, workload.recordSize));
+      let received = 0;
+      let empty = 0;
+      const began = performance.now();
+      const inFlight: Promise<number>[] = [];
+      let millis: number;
+      try {
+        for (let i = 0; i < READS_IN_FLIGHT; i++) inFlight.push(read());
+        while (received < workload.records) {
+          const got = await (inFlight.shift() as Promise<number>);
+          received += got;
+          empty = got === 0 ? empty + 1 : 0;
+          if (empty > READS_IN_FLIGHT) {
+            throw new Error(`stream ended after ${received} of ${workload.records} records`);
+          }
+          if (received + READ_COUNT * inFlight.length < workload.records) inFlight.push(read());
+        }
+        millis = performance.now() - began;
+      } finally {
+        // Reads still in flight must settle (and their failures be seen) before disconnecting.
+        await Promise.allSettled(inFlight);
+      }
+      return peerResult(received, workload.recordSize, millis, this.#durability(), this.#fsync, {
+        ...this.#params(),
+        command: `XREADGROUP GROUP <g> c1 COUNT ${READ_COUNT} NOACK STREAMS brook-bench >`,
+        readsInFlight: READS_IN_FLIGHT,
+        ack: 'NOACK: the group remembers the last id delivered, as a Kafka group its offset',
+      });
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    if (server !== undefined) await server.stop();
+    removeDir(this.#dir);
+    this.#dir = undefined;
+  }
+
+  #durability(): string {
+    return `appendonly yes, appendfsync ${this.#fsync ? 'always' : 'everysec'}, save ""`;
+  }
+
+  #params(): Record<string, unknown> {
+    return {
+      server: this.#version,
+      client: 'ioredis 6 (pipeline)',
+      serverStartSeconds: +(this.#bootMillis / 1000).toFixed(2),
+    };
+  }
+
+  #connect(): Promise<Redis> {
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: this.#port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      // RESP2: XREADGROUP's reply is [[key, entries]] (RESP3 makes it a map).
+      protocol: 2,
+    });
+    return client.connect().then(() => client);
+  }
+
+  async #ping(): Promise<boolean> {
+    if (this.#server?.running !== true) throw new Error('redis-server exited');
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: this.#port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      // RESP2: XREADGROUP's reply is [[key, entries]] (RESP3 makes it a map).
+      protocol: 2,
+    });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      return (await client.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      client.disconnect();
+    }
+  }
+}
+
+/**
+ * How many entries an XREADGROUP reply holds (`[[key, [[id, [field, value]], ...]]]` or null),
+ * checking the first entry's value size so a wrong reply cannot pass as a count.
+ */
+function entriesIn(reply: unknown, recordSize: number): number {
+  if (reply === null) return 0;
+  const streams = reply as [Buffer, [Buffer, Buffer[]][]][];
+  const entries = streams[0]?.[1];
+  if (!Array.isArray(entries)) throw new Error('unexpected XREADGROUP reply');
+  const first = entries[0]?.[1]?.[1];
+  if (entries.length > 0 && first?.length !== recordSize) {
+    throw new Error(`XREADGROUP returned a ${first?.length}-byte value, expected ${recordSize}`);
+  }
+  return entries.length;
+}

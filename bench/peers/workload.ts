@@ -1,0 +1,108 @@
+/**
+ * What the peers' workloads share: the record payload, the result arithmetic, and a window that
+ * bounds how many writes await their acknowledgement (the throughput lever of every client here).
+ */
+import { randomBytes } from 'node:crypto';
+import type { PeerResult } from './types.js';
+
+/**
+ * The payload every record carries: `size` random bytes (incompressible, like Brook's cases).
+ * One buffer is reused for every record, as a load generator does; the peers copy it onto
+ * the wire themselves.
+ */
+export function payloadOf(size: number): Buffer {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`record size ${size} must be >= 1`);
+  return randomBytes(size);
+}
+
+/** Checks a workload before any server is touched. */
+export function checkWorkload(records: number, recordSize: number): void {
+  if (!Number.isInteger(records) || records < 1) {
+    throw new RangeError(`records ${records} must be a positive integer`);
+  }
+  if (!Number.isInteger(recordSize) || recordSize < 1) {
+    throw new RangeError(`record size ${recordSize} must be a positive integer`);
+  }
+}
+
+/** A PeerResult from a count, a size and the measured wall-clock milliseconds. */
+export function peerResult(
+  records: number,
+  recordSize: number,
+  millis: number,
+  durability: string,
+  fsyncPerWrite: boolean,
+  params: Readonly<Record<string, unknown>>,
+): PeerResult {
+  const seconds = millis / 1000;
+  return {
+    records,
+    seconds,
+    recordsPerSec: records / seconds,
+    mbPerSec: (records * recordSize) / 1e6 / seconds,
+    durability,
+    fsyncPerWrite,
+    params,
+  };
+}
+
+/**
+ * Bounds the writes awaiting acknowledgement: `acquire` resolves at once while fewer than `max`
+ * are outstanding, else once `release` brings the count down to half (refilling in bursts keeps
+ * the client's write batching effective instead of trickling one record per ack).
+ */
+export class AckWindow {
+  readonly max: number;
+  #outstanding = 0;
+  #wake: (() => void) | null = null;
+  #failure: Error | null = null;
+
+  constructor(max: number) {
+    this.max = max;
+  }
+
+  get outstanding(): number {
+    return this.#outstanding;
+  }
+
+  /** Waits for room for one more write (throws the first failure reported by `fail`). */
+  async acquire(): Promise<void> {
+    while (this.#outstanding >= this.max && this.#failure === null) {
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+    if (this.#failure !== null) throw this.#failure;
+    this.#outstanding++;
+  }
+
+  /** One write was acknowledged. */
+  release(count = 1): void {
+    this.#outstanding -= count;
+    if (this.#wake !== null && (this.#outstanding <= this.max >> 1 || this.#outstanding === 0)) {
+      const wake = this.#wake;
+      this.#wake = null;
+      wake();
+    }
+  }
+
+  /** A write failed: the next `acquire` throws `err`. */
+  fail(err: Error): void {
+    this.#failure ??= err;
+    if (this.#wake !== null) {
+      const wake = this.#wake;
+      this.#wake = null;
+      wake();
+    }
+  }
+
+  /** Resolves once every outstanding write is acknowledged (throws a reported failure). */
+  async drain(): Promise<void> {
+    while (this.#outstanding > 0 && this.#failure === null) {
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+    if (this.#failure !== null) throw this.#failure;
+  }
+}
