@@ -26,8 +26,10 @@ import {
   freePort,
   makeTempDir,
   missingNote,
+  type PeerOptions,
   portOpen,
   removeDir,
+  type RunningServer,
   ServerProcess,
   until,
 } from './process.js';
@@ -44,6 +46,7 @@ const SUBJECT = 'brook.bench';
 /** NATS JetStream on file storage (`nats-server` from Debian's nats-server package). */
 export class NatsJetStreamPeer implements Peer {
   readonly name = 'nats-jetstream';
+  readonly #binary: string;
   #server: ServerProcess | undefined;
   #dir: string | undefined;
   #port = 0;
@@ -52,15 +55,24 @@ export class NatsJetStreamPeer implements Peer {
   #version = '';
   #bootMillis = 0;
 
+  constructor(options: PeerOptions = {}) {
+    this.#binary = options.binary ?? 'nats-server';
+  }
+
+  /** The server while started (for checks that stop() leaves nothing behind). */
+  get running(): RunningServer | undefined {
+    return this.#server === undefined || this.#dir === undefined
+      ? undefined
+      : { pid: this.#server.pid, ports: [this.#port], dataDir: this.#dir };
+  }
+
   async available(): Promise<string | null> {
-    return findExecutable('nats-server') === null
-      ? missingNote('nats-server', 'nats-server')
-      : null;
+    return findExecutable(this.#binary) === null ? missingNote(this.#binary, 'nats-server') : null;
   }
 
   async start(options: PeerStartOptions): Promise<void> {
-    const binary = findExecutable('nats-server');
-    if (binary === null) throw new Error(missingNote('nats-server', 'nats-server'));
+    const binary = findExecutable(this.#binary);
+    if (binary === null) throw new Error(missingNote(this.#binary, 'nats-server'));
     await this.stop();
     this.#fsync = options.fsync;
     this.#version = firstLineOf(binary, ['--version']) ?? 'nats-server (version unknown)';

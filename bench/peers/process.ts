@@ -91,6 +91,22 @@ export function findExecutable(name: string, extraDirs: readonly string[] = []):
   return null;
 }
 
+/** Options every peer takes: where its server binary is (the Debian package's by default). */
+export interface PeerOptions {
+  /** The server executable; a bare name is looked up on PATH (and /usr/sbin, /usr/bin). */
+  readonly binary?: string;
+}
+
+/** What a started peer runs, so a caller can check that `stop()` left nothing behind. */
+export interface RunningServer {
+  /** Process id of the server (the leader of its process group). */
+  readonly pid: number | undefined;
+  /** Every port it listens on, all on 127.0.0.1. */
+  readonly ports: readonly number[];
+  /** Its temporary data directory. */
+  readonly dataDir: string;
+}
+
 /** The note `available()` gives when a server binary is missing. */
 export function missingNote(binary: string, debianPackage: string): string {
   return `${binary} not found: install the Debian package ${debianPackage} with bench/setup-peers.sh`;

@@ -22,9 +22,11 @@ import {
   atExit,
   findExecutable,
   freePort,
+  type PeerOptions,
   makeTempDir,
   portOpen,
   removeDir,
+  type RunningServer,
   ServerProcess,
   until,
 } from './process.js';
@@ -46,19 +48,37 @@ const BOOT_TIMEOUT_MS = 90000;
 /** RabbitMQ stream queues (`rabbitmq-server` from Debian's rabbitmq-server package). */
 export class RabbitMqStreamPeer implements Peer {
   readonly name = 'rabbitmq-stream';
+  readonly #script: string;
   #server: ServerProcess | undefined;
   #dir: string | undefined;
   #amqpPort = 0;
   #epmdPort = 0;
   #env: NodeJS.ProcessEnv = {};
   #cancelEpmdHook: (() => void) | undefined;
+  #distPort = 0;
   #fsync = false;
   #version = '';
   #bootMillis = 0;
 
+  /** `binary`: the rabbitmq-server script (Debian's, not the /usr/sbin wrapper, by default). */
+  constructor(options: PeerOptions = {}) {
+    this.#script = options.binary ?? SERVER_SCRIPT;
+  }
+
+  /** The node while started (for checks that stop() leaves nothing behind). */
+  get running(): RunningServer | undefined {
+    return this.#server === undefined || this.#dir === undefined
+      ? undefined
+      : {
+          pid: this.#server.pid,
+          ports: [this.#amqpPort, this.#distPort, this.#epmdPort],
+          dataDir: this.#dir,
+        };
+  }
+
   async available(): Promise<string | null> {
-    if (!existsSync(SERVER_SCRIPT)) {
-      return `${SERVER_SCRIPT} not found: install the Debian package rabbitmq-server with bench/setup-peers.sh`;
+    if (!existsSync(this.#script)) {
+      return `${this.#script} not found: install the Debian package rabbitmq-server with bench/setup-peers.sh`;
     }
     if (findExecutable('epmd', ['/usr/lib/erlang/bin']) === null) {
       return 'epmd (Erlang) not found: install the Debian package rabbitmq-server with bench/setup-peers.sh';
@@ -75,6 +95,7 @@ export class RabbitMqStreamPeer implements Peer {
     this.#dir = dir;
     this.#amqpPort = await freePort();
     const distPort = await freePort();
+    this.#distPort = distPort;
     this.#epmdPort = await freePort();
     for (const sub of ['mnesia', 'log']) mkdirSync(join(dir, sub));
     writeFileSync(
@@ -114,7 +135,7 @@ export class RabbitMqStreamPeer implements Peer {
     const env = this.#env;
     this.#cancelEpmdHook = atExit(() => killEpmd(env));
     const began = performance.now();
-    this.#server = ServerProcess.start(SERVER_SCRIPT, [], { env, cwd: dir });
+    this.#server = ServerProcess.start(this.#script, [], { env, cwd: dir });
     let serverVersion = '?';
     try {
       await until(

@@ -15,7 +15,9 @@ import {
   freePort,
   makeTempDir,
   missingNote,
+  type PeerOptions,
   removeDir,
+  type RunningServer,
   ServerProcess,
   until,
 } from './process.js';
@@ -35,6 +37,7 @@ const STREAM_KEY = 'brook-bench';
 /** Redis Streams (`redis-server` from Debian's redis-server package). */
 export class RedisStreamsPeer implements Peer {
   readonly name = 'redis-streams';
+  readonly #binary: string;
   #server: ServerProcess | undefined;
   #dir: string | undefined;
   #port = 0;
@@ -43,15 +46,24 @@ export class RedisStreamsPeer implements Peer {
   #version = '';
   #bootMillis = 0;
 
+  constructor(options: PeerOptions = {}) {
+    this.#binary = options.binary ?? 'redis-server';
+  }
+
+  /** The server while started (for checks that stop() leaves nothing behind). */
+  get running(): RunningServer | undefined {
+    return this.#server === undefined || this.#dir === undefined
+      ? undefined
+      : { pid: this.#server.pid, ports: [this.#port], dataDir: this.#dir };
+  }
+
   async available(): Promise<string | null> {
-    return findExecutable('redis-server') === null
-      ? missingNote('redis-server', 'redis-server')
-      : null;
+    return findExecutable(this.#binary) === null ? missingNote(this.#binary, 'redis-server') : null;
   }
 
   async start(options: PeerStartOptions): Promise<void> {
-    const binary = findExecutable('redis-server');
-    if (binary === null) throw new Error(missingNote('redis-server', 'redis-server'));
+    const binary = findExecutable(this.#binary);
+    if (binary === null) throw new Error(missingNote(this.#binary, 'redis-server'));
     await this.stop();
     this.#fsync = options.fsync;
     this.#version = firstLineOf(binary, ['--version']) ?? 'redis-server (version unknown)';

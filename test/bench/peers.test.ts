@@ -1,0 +1,130 @@
+/**
+ * The benchmark's peer message systems: each one whose server is installed starts on 127.0.0.1,
+ * produces and consumes 1,000 records, and stops leaving no process, port or data dir behind.
+ * A peer whose server is absent must say so helpfully instead (that is what the benchmark shows).
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { NatsJetStreamPeer } from '../../bench/peers/nats.js';
+import { portOpen, type RunningServer } from '../../bench/peers/process.js';
+import { RabbitMqStreamPeer } from '../../bench/peers/rabbitmq.js';
+import { RedisStreamsPeer } from '../../bench/peers/redis.js';
+import type { Peer, PeerResult } from '../../bench/peers/types.js';
+
+type TestedPeer = Peer & { readonly running: RunningServer | undefined };
+
+const RECORDS = 1000;
+
+function checkResult(r: PeerResult, recordSize: number): void {
+  assert.equal(r.records, RECORDS);
+  assert.ok(r.seconds > 0 && Number.isFinite(r.seconds));
+  assert.ok(Math.abs(r.recordsPerSec - RECORDS / r.seconds) < 1e-6 * r.recordsPerSec);
+  assert.ok(Math.abs(r.mbPerSec - (RECORDS * recordSize) / 1e6 / r.seconds) < 1e-6 * r.mbPerSec);
+  assert.ok(r.durability.length > 0);
+  assert.equal(typeof r.params.server, 'string');
+  assert.equal(typeof r.params.client, 'string');
+}
+
+function processGone(pid: number | undefined): boolean {
+  if (pid === undefined) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Starts, loads and stops `peer`, checking everything it started is gone afterwards. */
+async function roundTrip(peer: TestedPeer, fsync: boolean): Promise<PeerResult> {
+  const note = await peer.available();
+  if (note !== null) {
+    // The package is not installed here: the note is the behaviour users see.
+    assert.match(note, /bench\/setup-peers\.sh/);
+    assert.match(note, /Debian package/);
+    return { records: 0, seconds: 0, recordsPerSec: 0, mbPerSec: 0, durability: '', params: {} };
+  }
+  let running: RunningServer | undefined;
+  try {
+    await peer.start({ fsync });
+    running = peer.running;
+    assert.ok(running !== undefined, 'start() reports its server');
+    assert.ok(existsSync(running.dataDir));
+    for (const port of running.ports) assert.ok(await portOpen(port), `listening on ${port}`);
+    const produced = await peer.produce({ records: RECORDS, recordSize: 100 });
+    checkResult(produced, 100);
+    const consumed = await peer.consume({ records: RECORDS, recordSize: 100 });
+    checkResult(consumed, 100);
+    // A second consume reads the same records again (the suite takes medians of rounds).
+    checkResult(await peer.consume({ records: RECORDS, recordSize: 100 }), 100);
+    return produced;
+  } finally {
+    await peer.stop();
+    await peer.stop(); // safe twice
+    assert.equal(peer.running, undefined);
+    if (running !== undefined) {
+      assert.ok(processGone(running.pid), 'server process stopped');
+      assert.ok(!existsSync(running.dataDir), 'data dir removed');
+      for (const port of running.ports) assert.ok(!(await portOpen(port)), `port ${port} closed`);
+    }
+  }
+}
+
+describe('benchmark peers', () => {
+  it('Redis Streams: produce and consume 1,000 records with AOF everysec, then stop', async () => {
+    const r = await roundTrip(new RedisStreamsPeer(), false);
+    if (r.records > 0) {
+      assert.match(r.durability, /appendfsync everysec/);
+      assert.equal(r.fsyncPerWrite, false);
+    }
+  });
+
+  it('Redis Streams: the fsync case runs with appendfsync always', async () => {
+    const r = await roundTrip(new RedisStreamsPeer(), true);
+    if (r.records > 0) {
+      assert.match(r.durability, /appendfsync always/);
+      assert.equal(r.fsyncPerWrite, true);
+    }
+  });
+
+  it('NATS JetStream: produce and consume 1,000 records on file storage, then stop', async () => {
+    const r = await roundTrip(new NatsJetStreamPeer(), false);
+    if (r.records > 0) {
+      assert.match(r.durability, /file storage/);
+      assert.equal(r.fsyncPerWrite, false);
+    }
+  });
+
+  it('NATS JetStream: the fsync case says fsync per write is not in force on 2.9', async () => {
+    const r = await roundTrip(new NatsJetStreamPeer(), true);
+    if (r.records > 0) {
+      assert.match(r.durability, /NOT available/);
+      assert.equal(r.fsyncPerWrite, false);
+    }
+  });
+
+  it('RabbitMQ stream queue: a private node produces and consumes 1,000 records, then stops', async () => {
+    const r = await roundTrip(new RabbitMqStreamPeer(), false);
+    if (r.records > 0) {
+      assert.match(r.durability, /stream queue/);
+      assert.equal(typeof r.params.serverStartSeconds, 'number');
+    }
+  });
+
+  it('a peer whose server is not installed says how to install it', async () => {
+    const absent: Peer[] = [
+      new RedisStreamsPeer({ binary: '/nonexistent/redis-server' }),
+      new NatsJetStreamPeer({ binary: '/nonexistent/nats-server' }),
+      new RabbitMqStreamPeer({ binary: '/nonexistent/rabbitmq-server' }),
+    ];
+    for (const peer of absent) {
+      const note = await peer.available();
+      assert.ok(note !== null, `${peer.name} reports the missing server`);
+      assert.match(note, /not found/);
+      assert.match(note, /bench\/setup-peers\.sh/);
+      await assert.rejects(peer.start({ fsync: false }), /setup-peers/);
+      await peer.stop();
+    }
+  });
+});
