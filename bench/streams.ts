@@ -18,6 +18,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { Admin, Producer } from '../src/client/index.js';
 import {
+  type AnyJob,
   bytesSerde,
   Container,
   defineJob,
@@ -29,6 +30,9 @@ import {
   stringSerde,
   type TaskContext,
   type TaskCoordinator,
+  streamsApp,
+  tumblingWindows,
+  windowedSerde,
 } from '../src/streams/index.js';
 import { startBroker } from '../test/broker/helpers/broker-process.js';
 import { machine } from './common.js';
@@ -47,6 +51,8 @@ export const STREAMS_BENCH_CASES = [
   'stateless-kafkajs',
   'stateful',
   'stateful-kafkajs',
+  'windowed',
+  'join',
 ] as const;
 
 /** One measured case, as the benchmark suite records it. */
@@ -56,8 +62,16 @@ export interface StreamsBenchResult {
   readonly params: Record<string, unknown>;
 }
 
-/** Fills `topic` with `p.messages` records: key `k<n mod keys>`, 100-byte value. */
-async function preload(bootstrap: string, topic: string, p: BenchParams): Promise<void> {
+/**
+ * Fills `topic` with `p.messages` records: key `k<n mod keys>`, 100-byte value; with
+ * `timestamps`, record n has timestamp `timestamps + n` (1 ms apart).
+ */
+async function preload(
+  bootstrap: string,
+  topic: string,
+  p: BenchParams,
+  timestamps?: number,
+): Promise<void> {
   const producer = new Producer({
     bootstrapServers: bootstrap,
     lingerMs: 5,
@@ -68,7 +82,11 @@ async function preload(bootstrap: string, topic: string, p: BenchParams): Promis
   for (let i = 0; i < p.messages; i += chunk) {
     const records = [];
     for (let j = i; j < Math.min(p.messages, i + chunk); j++)
-      records.push({ key: `k${j % p.keys}`, value });
+      records.push({
+        key: `k${j % p.keys}`,
+        value,
+        ...(timestamps === undefined ? {} : { timestamp: timestamps + j }),
+      });
     await producer.send(topic, records);
   }
   await producer.close();
@@ -91,7 +109,7 @@ class Clock {
   first = 0;
   last = 0;
   count = 0;
-  tick(coordinator: TaskCoordinator): void {
+  tick(coordinator: { shutdown(): void }): void {
     if (this.count === 0) this.first = performance.now();
     if (++this.count === this.messages) {
       this.last = performance.now();
@@ -142,17 +160,28 @@ async function runBrookJob(
       clock.tick(coordinator);
     }
   }
+  const job = stateful
+    ? defineJob({ id: name, inputs, outputs, stores, task: () => new Counting() })
+    : defineJob({ id: name, inputs, outputs, stores: {}, task: () => new Stateless() });
+  return runContainer(bootstrap, job, clock);
+}
+
+/** Runs `job` in one container until `clock` has seen its messages; what it measured. */
+async function runContainer(
+  bootstrap: string,
+  job: AnyJob,
+  clock: Clock,
+  onContainer?: (container: Container) => void,
+): Promise<BrookRun> {
   const state = tempFolder('brook-bench-streams-');
   try {
-    const job = stateful
-      ? defineJob({ id: name, inputs, outputs, stores, task: () => new Counting() })
-      : defineJob({ id: name, inputs, outputs, stores: {}, task: () => new Stateless() });
     const container = new Container(job, {
       bootstrapServers: bootstrap,
       stateDir: state.path,
       config: { 'task.commit.ms': '5000' },
       logger: pino({ level: 'warn' }),
     });
+    onContainer?.(container);
     await container.run();
     const commits = (await container.metrics.commitLatency.get()).values;
     const sum = commits
@@ -171,6 +200,51 @@ async function runBrookJob(
   } finally {
     state.remove();
   }
+}
+
+/**
+ * The high-level API's cases: `windowed`, a count per key in 1-minute tumbling windows of event
+ * time (records 1 ms apart), every update emitted; `join`, the stream enriched with a table of
+ * `keys` entries (`app.table`, kept from its own topic) and sent on.
+ */
+async function runDslJob(
+  bootstrap: string,
+  name: string,
+  kind: 'windowed' | 'join',
+  p: BenchParams,
+): Promise<BrookRun> {
+  const clock = new Clock(p.messages);
+  let container: Container | undefined;
+  const stop = { shutdown: () => container?.shutdown() };
+  const app = streamsApp({ id: name });
+  const stream = app
+    .stream(`${name}-in`, { key: stringSerde, value: bytesSerde })
+    .peek(() => clock.tick(stop));
+  if (kind === 'windowed') {
+    stream
+      .groupByKey()
+      .windowedBy(tumblingWindows(60_000))
+      .count({ name: 'counts', emit: 'update' })
+      .toStream()
+      .sendTo(`${name}-out`, { key: windowedSerde(stringSerde), value: longSerde });
+  } else {
+    const table = app.table(`${name}-table`, { key: stringSerde, value: bytesSerde });
+    stream
+      .join(table, (value, row): Buffer => Buffer.concat([row.subarray(0, 20), value]))
+      .sendTo(`${name}-out`, { key: stringSerde, value: bytesSerde });
+  }
+  return runContainer(bootstrap, app.toJob(), clock, (c) => {
+    container = c;
+  });
+}
+
+/** Fills the join case's table topic: one 50-byte row per key. */
+async function preloadTable(bootstrap: string, topic: string, p: BenchParams): Promise<void> {
+  const producer = new Producer({ bootstrapServers: bootstrap, lingerMs: 5 });
+  const row = Buffer.alloc(50, 'r');
+  const records = Array.from({ length: p.keys }, (_, i) => ({ key: `k${i}`, value: row }));
+  await producer.send(topic, records);
+  await producer.close();
 }
 
 async function runKafkajs(
@@ -241,15 +315,27 @@ export async function runStreamsBench(
       await admin.createTopics([
         { topic: `${name}-in`, numPartitions: p.partitions },
         { topic: `${name}-out`, numPartitions: p.partitions },
+        ...(c === 'join'
+          ? [
+              {
+                topic: `${name}-table`,
+                numPartitions: p.partitions,
+                configs: { 'cleanup.policy': 'compact' },
+              },
+            ]
+          : []),
       ]);
       await admin.close();
-      await preload(bootstrap, `${name}-in`, p);
+      await preload(bootstrap, `${name}-in`, p, c === 'windowed' ? Date.now() : undefined);
+      if (c === 'join') await preloadTable(bootstrap, `${name}-table`, p);
       const runner = c.endsWith('-kafkajs') ? 'kafkajs' : 'brook';
       const stateful = c.startsWith('stateful');
       const run =
-        runner === 'brook'
-          ? await runBrookJob(bootstrap, name, stateful, p)
-          : { rate: await runKafkajs(bootstrap, name, stateful, p) };
+        c === 'windowed' || c === 'join'
+          ? await runDslJob(bootstrap, name, c, p)
+          : runner === 'brook'
+            ? await runBrookJob(bootstrap, name, stateful, p)
+            : { rate: await runKafkajs(bootstrap, name, stateful, p) };
       results.push({
         case: c,
         messagesPerSec: run.rate,
@@ -265,7 +351,7 @@ export async function runStreamsBench(
           ...(runner === 'brook'
             ? {
                 'task.commit.ms': 5000,
-                store: stateful ? 'lmdb+cache+changelog' : 'none',
+                store: STORE_OF[c] ?? 'none',
                 ...('taskCommits' in run
                   ? { taskCommits: run.taskCommits, meanCommitMs: run.meanCommitMs }
                   : {}),
@@ -280,6 +366,13 @@ export async function runStreamsBench(
   }
   return results;
 }
+
+/** What each Brook case keeps in state, for the result's parameters. */
+const STORE_OF: Record<string, string> = {
+  stateful: 'lmdb+cache+changelog',
+  windowed: 'DSL: tumbling 60 s windows (records 1 ms apart), emit on update, lmdb+cache+changelog',
+  join: 'DSL: stream-table join, table of `keys` 50-byte rows kept from its own topic (lmdb+cache)',
+};
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
