@@ -95,7 +95,10 @@ test('activity tracking: per-page minute counts and member sessions equal a refe
   // its records keep the input's (bounded) disorder, so no view is late and every one counts.
   await createTopics(bootstrap, ['page-views', 'page-view-counts', 'member-sessions'], 1);
   assert.ok(MAX_DISORDER_MS - OUT_OF_ORDERNESS_MS <= GRACE_MS, 'the generator makes no late views');
-  const views = pageViews(11, 1500, { members: 40, spacingMs: 400 });
+  // Event times (record timestamps too) near now: the broker's time retention (7 days) would
+  // delete records stamped with the generator's default start, a fixed date in the past.
+  const start = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - 30 * WINDOW_MS;
+  const views = pageViews(11, 1500, { members: 40, spacingMs: 400, start });
   await produce(
     'page-views',
     views.map((v) => ({ key: v.member, value: JSON.stringify(v), timestamp: v.time })),
