@@ -78,10 +78,19 @@ export class Broker {
         {
           logs: logs.logs().length,
           cleanShutdown: logs.hadCleanShutdown,
+          segmentsScanned: logs.segmentsScanned,
+          recoveredWithLoss: logs.recovered.length,
           ms: Math.round(logs.startupMs),
         },
         'partition logs loaded',
       );
+      // What recovery cut, one line per partition: a crash's torn tail, or damage on disk.
+      for (const r of logs.recovered) {
+        log.warn(
+          { event: 'log-recovered', ...r },
+          `recovery of ${r.topic}-${r.partition} dropped ${r.truncatedBytes} bytes; log end offset now ${r.logEndOffset}${r.problem ? `: ${r.problem}` : ''}`,
+        );
+      }
       const topics = new TopicRegistry(dataDir, logs, config, log);
       const groups = new GroupCoordinator(topics, config, log);
       groups.start();

@@ -49,6 +49,23 @@ export interface LogManagerConfig {
   now?: () => number;
 }
 
+/**
+ * A partition whose opening dropped data: what recovery cut from it and why. The broker logs one
+ * line per entry, so that an operator sees what a crash or a damaged disk cost.
+ */
+export interface RecoveredPartition {
+  topic: string;
+  partition: number;
+  /** Segments rescanned (every batch CRC-checked) for this partition. */
+  segmentsScanned: number;
+  /** Bytes removed: a torn or damaged tail, and every later segment. */
+  truncatedBytes: number;
+  /** The log end offset after recovery: offsets from here on were dropped (if they existed). */
+  logEndOffset: number;
+  /** The damage recovery stopped at (file and reason); absent when only a clean tail was cut. */
+  problem?: string;
+}
+
 export interface PartitionSize {
   topic: string;
   partition: number;
@@ -75,6 +92,10 @@ export class LogManager {
   readonly hadCleanShutdown: boolean;
   /** Milliseconds taken by open() to load every log. */
   readonly startupMs: number;
+  /** Partitions whose recovery at open dropped bytes or met damage (see {@link RecoveredPartition}). */
+  readonly recovered: RecoveredPartition[] = [];
+  /** Segments rescanned at open (0 after a clean shutdown unless something looked wrong). */
+  readonly segmentsScanned: number = 0;
   private readonly background = new Set<Promise<unknown>>();
   /** Early closers of deleted logs whose descriptors stay open for file.delete.delay.ms. */
   private readonly retired = new Set<() => void>();
@@ -113,6 +134,17 @@ export class LogManager {
         onLogStartOffsetChange: () => this.checkpointLogStartOffsets(),
       });
       this.logMap.set(k, log);
+      this.segmentsScanned += log.recovery.segmentsScanned;
+      if (log.recovery.problem !== undefined || log.recovery.truncatedBytes > 0) {
+        this.recovered.push({
+          topic: tp.topic,
+          partition: tp.partition,
+          segmentsScanned: log.recovery.segmentsScanned,
+          truncatedBytes: log.recovery.truncatedBytes,
+          logEndOffset: log.logEndOffset,
+          ...(log.recovery.problem !== undefined ? { problem: log.recovery.problem } : {}),
+        });
+      }
     }
     // From here on a crash is an unclean shutdown; the marker must be gone before any append.
     rmSync(marker, { force: true });
