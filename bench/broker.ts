@@ -9,12 +9,19 @@
  *  - Fetch v12 of everything produced, 1 MiB per request (batches read from segment files).
  *  - a real client when kcat is installed: `kcat -P` of BENCH_KCAT_RECORDS (default 200,000)
  *    100-byte lines, then `kcat -C` to the end (one run each, process start-up included).
- * Parameters: BENCH_PRODUCE_MB (default 64), BENCH_INFLIGHT (default 16). Medians of 3 rounds.
- * The machine is shared and noisy: compare figures from one run only.
+ *  - end-to-end latency at a fixed rate (BENCH_LATENCY_RATE records/s, default 10,000, for
+ *    BENCH_LATENCY_SECONDS, default 5) against a broker in its own process: each record's latency
+ *    runs from the time the schedule said it should be sent (not when it was), so a stall of the
+ *    producer, broker or consumer counts for every record it delayed (no coordinated omission);
+ *  - a CPU profile (`node --cpu-prof`) of a broker process under the produce load, summarised as
+ *    the functions with the most self time.
+ * Parameters: BENCH_PRODUCE_MB (default 64), BENCH_INFLIGHT (default 16), BENCH_ONLY (a comma
+ * list of loopback, apiversions, produce, fetch, kcat, groups, latency, profile). Medians of 3
+ * rounds. The machine is shared and noisy: compare figures from one run only.
  */
-import { exec, execSync } from 'node:child_process';
+import { type ChildProcess, exec, execSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,13 +30,23 @@ import { Broker } from '../src/broker/broker.js';
 import { loadBrokerConfig } from '../src/broker/config.js';
 import { groupBenchmark } from './groups.js';
 import { readResponse } from '../src/protocol/messages.js';
-import { encodeRecordBatch, type RecordInput } from '../src/protocol/record-batch/index.js';
+import {
+  encodeRecordBatch,
+  iterateRecordBatches,
+  type RecordInput,
+} from '../src/protocol/record-batch/index.js';
 import { machine, median, PipeClient } from './common.js';
 
 const MB = 1024 * 1024;
 const PRODUCE_MB = Number(process.env.BENCH_PRODUCE_MB ?? 64);
 const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 16);
 const ROUNDS = 3;
+const LATENCY_RATE = Number(process.env.BENCH_LATENCY_RATE ?? 10000);
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
+const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter((x) => x !== ''));
+/** Whether a section runs (all of them unless BENCH_ONLY names some). */
+const runs = (section: string): boolean => ONLY.size === 0 || ONLY.has(section);
+const ROOT = new URL('../', import.meta.url).pathname;
 
 const sh = promisify(exec);
 
@@ -113,6 +130,244 @@ async function kcatRound(port: number): Promise<void> {
   }
 }
 
+/** A broker in its own process (`brook start` from the sources), as a user runs it. */
+interface ChildBroker {
+  proc: ChildProcess;
+  port: number;
+  dir: string;
+}
+
+async function spawnBroker(nodeFlags: string[] = []): Promise<ChildBroker> {
+  const dir = mkdtempSync(join(tmpdir(), 'brook-bench-child-'));
+  const cli = join(ROOT, 'test/broker/helpers/brook-cli.ts');
+  const args = ['start', '--data-dir', join(dir, 'data'), '--host', '127.0.0.1', '--port', '0'];
+  const proc = spawn(
+    process.execPath,
+    [...nodeFlags, '--import', 'tsx', cli, ...args, '--metrics-port', '0'],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let pending = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      pending += d.toString();
+      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (line.includes('"ready"')) resolve((JSON.parse(line) as { port: number }).port);
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`the broker exited with ${code}`)));
+  });
+  return { proc, port, dir };
+}
+
+async function stopBroker(b: ChildBroker): Promise<void> {
+  const exited = new Promise((r) => b.proc.once('exit', r));
+  b.proc.kill('SIGTERM');
+  await exited;
+  rmSync(b.dir, { recursive: true, force: true });
+}
+
+async function createTopic(c: PipeClient, name: string): Promise<void> {
+  await c.send(19, 5, {
+    topics: [{ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
+    timeoutMs: 1000,
+    validateOnly: false,
+  });
+}
+
+/** One produce round of `requests` copies of `batch` to partition 0, `INFLIGHT` in flight. */
+async function produceRound(c: PipeClient, topic: string, batch: Buffer, requests: number) {
+  const started = performance.now();
+  await pipeline(requests, INFLIGHT, async () => {
+    // The broker stamps offsets into the batch it receives; send a fresh copy each time.
+    const res = await c.send(0, 9, {
+      transactionalId: null,
+      acks: 1,
+      timeoutMs: 5000,
+      topicData: [{ name: topic, partitionData: [{ index: 0, records: Buffer.from(batch) }] }],
+    });
+    const code = readResponse(res, 0, 9).body.responses[0].partitionResponses[0].errorCode;
+    if (code !== 0) throw new Error(`produce failed with error code ${code}`);
+  });
+  return (performance.now() - started) / 1000;
+}
+
+/** A fetch v12 request body for one partition. */
+function fetchBody(topic: string, offset: bigint, maxWaitMs: number, minBytes: number) {
+  return {
+    replicaId: -1,
+    maxWaitMs,
+    minBytes,
+    maxBytes: MB,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic, partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: MB }] }],
+    forgottenTopicsData: [],
+    rackId: '',
+  };
+}
+
+/**
+ * End-to-end latency at a fixed rate: a producer sends, about every millisecond, the records the
+ * schedule says are due (acks=1, pipelined, never waiting for a response), a consumer long-polls
+ * Fetch on its own connection. A record's latency runs from its scheduled send time to the
+ * moment the consumer holds it, so time lost anywhere (a late timer, a GC pause, a slow append)
+ * counts against every record it delayed. The first second is warm-up and not counted.
+ */
+async function e2eLatency(port: number, rate: number, seconds: number): Promise<Float64Array> {
+  const producer = await PipeClient.open(port);
+  const consumer = await PipeClient.open(port);
+  await createTopic(producer, 'latency');
+  const total = rate * (seconds + 1);
+  const interval = 1000 / rate;
+  const latencies = new Float64Array(total);
+  const value = Buffer.alloc(100, 'x');
+  const start = performance.now() + 20;
+  let received = 0;
+  const consume = (async () => {
+    let offset = 0n;
+    while (received < total) {
+      const res = await consumer.request(1, 12, fetchBody('latency', offset, 500, 1));
+      const records = res.responses[0].partitions[0].records;
+      if (!records) continue;
+      const now = performance.now();
+      for (const batch of iterateRecordBatches(records as Buffer)) {
+        for (const r of batch) {
+          const i = (r.value as Buffer).readUInt32BE(0);
+          latencies[i] = now - (start + i * interval);
+          received++;
+        }
+        offset = BigInt(batch.baseOffset + batch.lastOffsetDelta + 1);
+      }
+    }
+  })();
+  let next = 0;
+  const sent: Promise<Buffer>[] = [];
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor((performance.now() - start) / interval) + 1);
+      if (due > next) {
+        const records: RecordInput[] = [];
+        for (; next < due; next++) {
+          const v = Buffer.from(value);
+          v.writeUInt32BE(next, 0);
+          records.push({ value: v });
+        }
+        sent.push(
+          producer.send(0, 9, {
+            transactionalId: null,
+            acks: 1,
+            timeoutMs: 5000,
+            topicData: [
+              {
+                name: 'latency',
+                partitionData: [{ index: 0, records: encodeRecordBatch({ records }) }],
+              },
+            ],
+          }),
+        );
+      }
+      if (next < total) setTimeout(tick, Math.max(0, start + next * interval - performance.now()));
+      else resolve();
+    };
+    setTimeout(tick, 20);
+  });
+  await Promise.all(sent);
+  await consume;
+  producer.close();
+  consumer.close();
+  return latencies.subarray(rate).sort();
+}
+
+function formatLatency(sorted: Float64Array): string {
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  const ms = (x: number) => `${x.toFixed(2)} ms`;
+  return `p50 ${ms(at(0.5))}  p99 ${ms(at(0.99))}  p99.9 ${ms(at(0.999))}  max ${ms(sorted[sorted.length - 1])}`;
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Now on the monotonic clock V8's profiler stamps samples with, in microseconds. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * Self time per function and per file of a V8 CPU profile, the biggest first, counting only the
+ * samples taken between `fromUs` and `toUs` (monotonic microseconds: the load, not start-up).
+ */
+function summariseProfile(profile: CpuProfile, fromUs: number, toUs: number, top = 15): string[] {
+  const frames = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const selfById = new Map<number, number>();
+  let t = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const dt = profile.timeDeltas[i] ?? 0;
+    t += dt;
+    if (t < fromUs || t > toUs) continue;
+    const id = profile.samples[i];
+    selfById.set(id, (selfById.get(id) ?? 0) + dt);
+  }
+  const byFunction = new Map<string, number>();
+  const byFile = new Map<string, number>();
+  let busy = 0;
+  let idle = 0;
+  for (const [id, us] of selfById) {
+    const f = frames.get(id);
+    if (!f) continue;
+    if (f.functionName === '(idle)') {
+      idle += us;
+      continue;
+    }
+    busy += us;
+    const file = f.url === '' ? '(native)' : f.url.replace(`file://${ROOT}`, '');
+    const fn = `${f.functionName || '(anonymous)'} ${file}${f.url ? `:${f.lineNumber + 1}` : ''}`;
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
+    byFile.set(file, (byFile.get(file) ?? 0) + us);
+  }
+  const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)}%`;
+  const rank = (m: Map<string, number>, n: number) =>
+    [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
+  return [
+    `busy ${(busy / 1e6).toFixed(2)} s, idle ${(idle / 1e6).toFixed(2)} s; self time as a share of busy time`,
+    '  by function:',
+    ...rank(byFunction, top).map(([k, us]) => `  ${pct(us)}  ${k}`),
+    '  by file:',
+    ...rank(byFile, 10).map(([k, us]) => `  ${pct(us)}  ${k}`),
+  ];
+}
+
+/** The produce case against a broker process run with `--cpu-prof`; prints the summary. */
+async function profileProduce(batch: Buffer, records: number): Promise<void> {
+  const profDir = mkdtempSync(join(tmpdir(), 'brook-bench-prof-'));
+  try {
+    const b = await spawnBroker(['--cpu-prof', '--cpu-prof-dir', profDir]);
+    const c = await PipeClient.open(b.port);
+    await createTopic(c, 'bench');
+    const requests = Math.ceil((PRODUCE_MB * MB) / batch.length);
+    await produceRound(c, 'bench', batch, requests >> 2); // warm-up, not profiled
+    const from = monotonicUs();
+    const secs = await produceRound(c, 'bench', batch, requests);
+    const to = monotonicUs();
+    c.close();
+    await stopBroker(b);
+    const rate = (requests * records) / secs;
+    console.log(
+      `\nCPU profile of a broker process (--cpu-prof) under Produce v9 (${PRODUCE_MB} MiB after a warm-up, ${INFLIGHT} in flight, ${rate.toFixed(0)} records/s while profiled):`,
+    );
+    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error('the broker wrote no CPU profile');
+    const profile = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile;
+    for (const line of summariseProfile(profile, from, to)) console.log(line);
+  } finally {
+    rmSync(profDir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'brook-bench-broker-'));
   const config = loadBrokerConfig({
@@ -125,116 +380,103 @@ async function main(): Promise<void> {
   console.log(
     `# produce ${PRODUCE_MB} MiB per round, ${INFLIGHT} requests in flight, medians of ${ROUNDS} rounds\n`,
   );
+  const c = await PipeClient.open(port);
+  const { buf, records } = produceBatch();
   try {
-    const lo = median([
-      await loopback(256 * MB),
-      await loopback(256 * MB),
-      await loopback(256 * MB),
-    ]);
-    console.log(
-      `loopback TCP echo (16 KiB writes)         ${lo.toFixed(0).padStart(8)} MB/s   (physical limit)`,
-    );
-
-    const c = await PipeClient.open(port);
-    const av: number[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      const n = 50000;
-      const started = performance.now();
-      await pipeline(n, 64, () =>
-        c.send(18, 3, { clientSoftwareName: 'bench', clientSoftwareVersion: '1' }),
+    if (runs('loopback')) {
+      const lo = median([
+        await loopback(256 * MB),
+        await loopback(256 * MB),
+        await loopback(256 * MB),
+      ]);
+      console.log(
+        `loopback TCP echo (16 KiB writes)         ${lo.toFixed(0).padStart(8)} MB/s   (physical limit)`,
       );
-      av.push(n / ((performance.now() - started) / 1000));
     }
-    console.log(
-      `ApiVersions v3, 64 in flight              ${median(av).toFixed(0).padStart(8)} req/s`,
-    );
 
-    await c.send(19, 5, {
-      topics: [
-        { name: 'bench', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] },
-      ],
-      timeoutMs: 1000,
-      validateOnly: false,
-    });
-    const { buf, records } = produceBatch();
-    const perRound = Math.ceil((PRODUCE_MB * MB) / buf.length);
-    const produceRates: number[] = [];
-    let produced = 0;
-    for (let r = 0; r < ROUNDS; r++) {
-      const started = performance.now();
-      await pipeline(perRound, INFLIGHT, async () => {
-        // The broker stamps offsets into the batch it receives; send a fresh copy each time.
-        const res = await c.send(0, 9, {
-          transactionalId: null,
-          acks: 1,
-          timeoutMs: 5000,
-          topicData: [{ name: 'bench', partitionData: [{ index: 0, records: Buffer.from(buf) }] }],
-        });
-        const code = readResponse(res, 0, 9).body.responses[0].partitionResponses[0].errorCode;
-        if (code !== 0) throw new Error(`produce failed with error code ${code}`);
-      });
-      const secs = (performance.now() - started) / 1000;
-      produced += perRound * records;
-      produceRates.push((perRound * records) / secs);
-    }
-    const p = median(produceRates);
-    console.log(
-      `Produce v9 acks=1, 100 B records, 8 KiB batches ${p.toFixed(0).padStart(8)} records/s  ${((p * 108) / MB).toFixed(0)} MB/s`,
-    );
-
-    const fetchRates: number[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      let offset = 0n;
-      const started = performance.now();
-      while (Number(offset) < produced) {
-        const res = readResponse(
-          await c.send(1, 12, {
-            replicaId: -1,
-            maxWaitMs: 0,
-            minBytes: 0,
-            maxBytes: MB,
-            isolationLevel: 0,
-            sessionId: 0,
-            sessionEpoch: -1,
-            topics: [
-              {
-                topic: 'bench',
-                partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: MB }],
-              },
-            ],
-            forgottenTopicsData: [],
-            rackId: '',
-          }),
-          1,
-          12,
-        ).body;
-        const recs = res.responses[0].partitions[0].records as Buffer;
-        // Next offset: after the last whole batch (base offset + lastOffsetDelta + 1).
-        let at = 0;
-        let last = offset;
-        while (at + 61 <= recs.length) {
-          last = recs.readBigInt64BE(at) + BigInt(recs.readInt32BE(at + 23)) + 1n;
-          at += 12 + recs.readInt32BE(at + 8);
-        }
-        offset = last;
+    if (runs('apiversions')) {
+      const av: number[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const n = 50000;
+        const started = performance.now();
+        await pipeline(n, 64, () =>
+          c.send(18, 3, { clientSoftwareName: 'bench', clientSoftwareVersion: '1' }),
+        );
+        av.push(n / ((performance.now() - started) / 1000));
       }
-      const secs = (performance.now() - started) / 1000;
-      fetchRates.push(produced / secs);
+      console.log(
+        `ApiVersions v3, 64 in flight              ${median(av).toFixed(0).padStart(8)} req/s`,
+      );
     }
-    const f = median(fetchRates);
-    console.log(
-      `Fetch v12, 1 MiB per request            ${f.toFixed(0).padStart(8)} records/s  ${((f * 108) / MB).toFixed(0)} MB/s`,
-    );
-    await kcatRound(port);
-    await groupBenchmark(port);
-    console.log(
-      '\n# Anchor (Kafka 2014, one producer, acks=1, 8 KB batches): 821,557 records/s produce, 940,521 consume',
-    );
-    c.close();
+
+    let produced = 0;
+    if (runs('produce') || runs('fetch')) {
+      await createTopic(c, 'bench');
+      const perRound = Math.ceil((PRODUCE_MB * MB) / buf.length);
+      const produceRates: number[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const secs = await produceRound(c, 'bench', buf, perRound);
+        produced += perRound * records;
+        produceRates.push((perRound * records) / secs);
+      }
+      const p = median(produceRates);
+      console.log(
+        `Produce v9 acks=1, 100 B records, 8 KiB batches ${p.toFixed(0).padStart(8)} records/s  ${((p * 108) / MB).toFixed(0)} MB/s`,
+      );
+    }
+
+    if (runs('fetch')) {
+      const fetchRates: number[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        let offset = 0n;
+        const started = performance.now();
+        while (Number(offset) < produced) {
+          const res = readResponse(
+            await c.send(1, 12, fetchBody('bench', offset, 0, 0)),
+            1,
+            12,
+          ).body;
+          const recs = res.responses[0].partitions[0].records as Buffer;
+          // Next offset: after the last whole batch (base offset + lastOffsetDelta + 1).
+          let at = 0;
+          let last = offset;
+          while (at + 61 <= recs.length) {
+            last = recs.readBigInt64BE(at) + BigInt(recs.readInt32BE(at + 23)) + 1n;
+            at += 12 + recs.readInt32BE(at + 8);
+          }
+          offset = last;
+        }
+        const secs = (performance.now() - started) / 1000;
+        fetchRates.push(produced / secs);
+      }
+      const f = median(fetchRates);
+      console.log(
+        `Fetch v12, 1 MiB per request            ${f.toFixed(0).padStart(8)} records/s  ${((f * 108) / MB).toFixed(0)} MB/s`,
+      );
+    }
+    if (runs('kcat')) await kcatRound(port);
+    if (runs('groups')) await groupBenchmark(port);
   } finally {
+    c.close();
     await broker.stop('benchmark done');
     rmSync(dir, { recursive: true, force: true });
   }
+
+  if (runs('latency')) {
+    const b = await spawnBroker();
+    try {
+      const lat = await e2eLatency(b.port, LATENCY_RATE, LATENCY_SECONDS);
+      console.log(
+        `\nEnd-to-end latency, ${LATENCY_RATE} records/s for ${LATENCY_SECONDS} s (100 B, acks=1, broker in its own process, from the scheduled send time): ${formatLatency(lat)}`,
+      );
+    } finally {
+      await stopBroker(b);
+    }
+  }
+  if (runs('profile')) await profileProduce(buf, records);
+  console.log(
+    '\n# Anchor (Kafka 2014, one producer, acks=1, 8 KB batches): 821,557 records/s produce, 940,521 consume; end-to-end 2 ms median, 3 ms p99, 14 ms p99.9',
+  );
 }
 
 await main();
