@@ -13,6 +13,9 @@ import {
 } from './net/connection.js';
 import { ResponseBuilder } from './net/response-builder.js';
 
+/** Fetch's API key: its responses carry record data, up to the request's max bytes. */
+const FETCH_KEY = 1;
+
 /**
  * Turns request frames into response frames: reads the request header, finds the handler for the
  * API key and version, decodes, runs the handler, encodes. Anything the client got wrong (an API
@@ -74,6 +77,11 @@ export class RequestDispatcher implements FrameHandler {
       this.#close('decode', `cannot decode ${handler.name} v${apiVersion} request: ${err.message}`);
     }
 
+    // Requests whose responses can be large reserve their size while in flight, so that a
+    // client cannot pipeline many of them (and never read the answers) to tie up memory.
+    const bound = this.#responseBound(apiKey, request);
+    if (bound > 0) conn.reserveResponseBytes(bound);
+
     const started = performance.now();
     const ctx: RequestContext = {
       broker: this.#broker,
@@ -95,6 +103,18 @@ export class RequestDispatcher implements FrameHandler {
       );
     }
     return this.#respond(handler, result, ctx, started);
+  }
+
+  /**
+   * The most response bytes a request can produce, for the APIs whose responses scale with data
+   * (Fetch: the client's max bytes within the broker's fetch.max.bytes); 0 for the others, whose
+   * responses are small and bounded by their requests.
+   */
+  #responseBound(apiKey: number, request: unknown): number {
+    if (apiKey !== FETCH_KEY) return 0;
+    const asked = (request as { maxBytes?: number }).maxBytes;
+    const limit = this.#broker.config.int('fetch.max.bytes');
+    return Math.min(typeof asked === 'number' && asked > 0 ? asked : limit, limit);
   }
 
   #respond(

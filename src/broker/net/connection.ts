@@ -34,11 +34,30 @@ export interface ConnectionLimits {
   maxPendingRequests: number;
   /** connections.max.idle.ms */
   idleMs: number;
+  /**
+   * Response bytes the requests in flight may produce (as reserved by the dispatcher, e.g. a
+   * Fetch's max bytes) before the connection stops taking requests: the memory one connection
+   * can make the broker hold. One request is always admitted, whatever its size.
+   * Default {@link DEFAULT_MAX_PENDING_RESPONSE_BYTES}.
+   */
+  maxPendingResponseBytes?: number;
 }
+
+/**
+ * 32 MiB: a consumer's fetch (Kafka's default fetch.max.bytes for a client is 50 MiB, one request
+ * at a time) is always admitted; a client pipelining many fetches without reading the responses
+ * is held to about this much, instead of one response per request it managed to send.
+ */
+export const DEFAULT_MAX_PENDING_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+/** Responses completed while one chunk is dispatched are written together up to this many bytes. */
+const WRITE_TOGETHER_BYTES = 256 * 1024;
 
 interface Slot {
   done: boolean;
   frame: ResponseFrame;
+  /** Response bytes reserved for this request while it is in flight. */
+  reserved: number;
 }
 
 /**
@@ -64,6 +83,14 @@ export class Connection {
   #closed = false;
   /** True while a chunk's frames are being dispatched: responses ready meanwhile are written together after. */
   #dispatching = false;
+  /** The slot of the frame being handed to the handler (for {@link reserveResponseBytes}). */
+  #current: Slot | null = null;
+  /** Sum of the in-flight slots' reservations. */
+  #reservedBytes = 0;
+  readonly #maxReservedBytes: number;
+  #resumeScheduled = false;
+  /** Bytes of responses completed during the current dispatch and not written yet. */
+  #unflushedBytes = 0;
   readonly #closedWaiters: (() => void)[] = [];
   readonly #idleWaiters: (() => void)[] = [];
 
@@ -83,6 +110,7 @@ export class Connection {
     this.#limits = limits;
     this.#observer = observer;
     this.#decoder = new FrameDecoder(limits.maxRequestSize);
+    this.#maxReservedBytes = limits.maxPendingResponseBytes ?? DEFAULT_MAX_PENDING_RESPONSE_BYTES;
     socket.setNoDelay(true);
     socket.setTimeout(limits.idleMs);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -111,12 +139,35 @@ export class Connection {
     return this.#closed;
   }
 
+  /** Response bytes reserved by requests in flight. */
+  get reservedResponseBytes(): number {
+    return this.#reservedBytes;
+  }
+
+  /**
+   * Called by the frame handler while it handles a frame (synchronously, inside `onFrame`): the
+   * response to this request may be up to `bytes` long. The reservation lasts until the response
+   * is ready; while the reservations reach `maxPendingResponseBytes` no further request is
+   * taken, so that the memory a connection's requests can tie up is bounded.
+   */
+  reserveResponseBytes(bytes: number): void {
+    const slot = this.#current;
+    if (slot === null || slot.done || !(bytes > 0)) return;
+    slot.reserved += bytes;
+    this.#reservedBytes += bytes;
+  }
+
   #onData(chunk: Buffer): void {
     if (this.#closed || this.#draining || this.socket.destroyed) return;
     this.#observer?.bytesIn(chunk.length);
+    this.#dispatch(() => this.#decoder.push(chunk, (frame) => this.#onFrame(frame)));
+  }
+
+  /** Runs `feed` (which hands frames to {@link #onFrame}), then writes what completed. */
+  #dispatch(feed: () => void): void {
     this.#dispatching = true;
     try {
-      this.#decoder.push(chunk, (frame) => this.#onFrame(frame));
+      feed();
     } catch (err) {
       this.#protocolError(err as Error);
     } finally {
@@ -124,20 +175,25 @@ export class Connection {
     }
     // One write for every response that completed while the chunk was dispatched.
     if (!this.#closed) this.#flush();
+    this.#updateReading();
   }
 
-  #onFrame(frame: Buffer): void {
+  /** Handles one frame; returns false when no further frame should be taken for now. */
+  #onFrame(frame: Buffer): boolean {
     // After a protocol error the socket is being destroyed: later frames of the same chunk are
     // not served.
-    if (this.#closed || this.socket.destroyed) return;
-    const slot: Slot = { done: false, frame: null };
+    if (this.#closed || this.socket.destroyed) return false;
+    const slot: Slot = { done: false, frame: null, reserved: 0 };
     this.#slots.push(slot);
     let result: ResponseFrame | Promise<ResponseFrame>;
+    this.#current = slot;
     try {
       result = this.#handler.onFrame(frame, this);
     } catch (err) {
       this.#protocolError(err as Error);
-      return;
+      return false;
+    } finally {
+      this.#current = null;
     }
     if (result instanceof Promise) {
       result.then(
@@ -148,17 +204,29 @@ export class Connection {
       this.#complete(slot, result);
     }
     this.#updateReading();
+    // Paused (too many requests or bytes in flight, or the peer not reading): the rest of the
+    // chunk waits in the decoder instead of being dispatched regardless.
+    return !this.#readPaused;
   }
 
   #complete(slot: Slot, frame: ResponseFrame): void {
     slot.done = true;
     slot.frame = frame;
-    if (this.#closed || this.#dispatching) return;
+    this.#reservedBytes -= slot.reserved;
+    slot.reserved = 0;
+    if (this.#closed) return;
+    if (this.#dispatching) {
+      // Small responses of one chunk are written together after it; large ones at once, so
+      // that a full send buffer pauses the connection before the rest of the chunk is taken.
+      if (frame !== null) for (const part of frame) this.#unflushedBytes += part.length;
+      if (this.#unflushedBytes < WRITE_TOGETHER_BYTES) return;
+    }
     this.#flush();
   }
 
   /** Writes every completed response at the head of the queue, in one corked batch. */
   #flush(): void {
+    this.#unflushedBytes = 0;
     const slots = this.#slots;
     if (this.#head >= slots.length || !slots[this.#head].done) return;
     const socket = this.socket;
@@ -191,20 +259,43 @@ export class Connection {
     }
   }
 
-  /** Stops reading while too many responses are outstanding or the socket's send buffer is full. */
+  /**
+   * Stops reading while too many responses are outstanding, the requests in flight have
+   * reserved too many response bytes, or the socket's send buffer is full.
+   */
   #updateReading(): void {
     if (this.#closed) return;
     const tooMany = this.pending >= this.#limits.maxPendingRequests;
-    const shouldPause = this.#draining || this.#writeBlocked || tooMany;
+    const tooBig = this.#reservedBytes >= this.#maxReservedBytes;
+    const shouldPause = this.#draining || this.#writeBlocked || tooMany || tooBig;
     if (shouldPause && !this.#readPaused) {
       this.#readPaused = true;
       this.socket.pause();
     } else if (!shouldPause && this.#readPaused) {
       // Resume below half the bound, so that a busy pipeline does not flap.
       if (this.pending > this.#limits.maxPendingRequests / 2) return;
+      if (this.#decoder.holding) {
+        // Frames held back from the last chunk go first, before the socket gives more bytes;
+        // not from inside a completion (which may run while a chunk is being dispatched).
+        if (!this.#resumeScheduled) {
+          this.#resumeScheduled = true;
+          setImmediate(() => this.#resumeHeld());
+        }
+        return;
+      }
       this.#readPaused = false;
       this.socket.resume();
     }
+  }
+
+  #resumeHeld(): void {
+    this.#resumeScheduled = false;
+    if (this.#closed || this.#draining || this.socket.destroyed) return;
+    // Taken as if reading had resumed; #onFrame pauses again if the bounds are reached.
+    this.#readPaused = false;
+    this.#dispatch(() => this.#decoder.resume((frame) => this.#onFrame(frame)));
+    if (!this.#readPaused && !this.#decoder.holding) this.socket.resume();
+    else if (!this.#readPaused) this.#updateReading();
   }
 
   #protocolError(err: Error): void {
@@ -218,6 +309,7 @@ export class Connection {
     this.#closed = true;
     this.#slots = [];
     this.#head = 0;
+    this.#reservedBytes = 0;
     for (const w of this.#idleWaiters.splice(0)) w();
     for (const w of this.#closedWaiters.splice(0)) w();
   }
