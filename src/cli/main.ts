@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { BROOK_VERSION } from '../version.js';
+import { benchCommand } from './bench.js';
 import { consumeCommand } from './consume.js';
 import { demoCommand } from './demo.js';
 import { groupsCommand } from './groups.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   program.addCommand(groupsCommand());
   program.addCommand(jobCommand());
   program.addCommand(demoCommand());
+  program.addCommand(benchCommand());
   return program;
 }
 
