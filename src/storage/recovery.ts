@@ -26,7 +26,7 @@ export function recoverSegments(
   let next = segments[from].baseOffset;
   for (let i = from; i < segments.length; i++) {
     const seg = segments[i];
-    const r = seg.recover(next);
+    const r = seg.recover(next, true, !allowGaps);
     stats.segmentsScanned++;
     stats.truncatedBytes += r.truncatedBytes;
     next = Math.max(r.nextOffset, seg.baseOffset);

@@ -434,10 +434,13 @@ export class LogSegment {
    * Rescans the whole segment, validating every batch (length, magic, offsets, CRC), rebuilds
    * both indexes, and cuts the file at the first invalid batch (with `truncate` false, only
    * indexes what comes before it). Returns the next offset and the number of bytes cut.
+   * With `contiguous` (a log that is not compacted), each batch must start exactly where the
+   * previous one ended: the base offset is outside the CRC, so a damaged one is found only so.
    */
   recover(
     minBaseOffset = this.baseOffset,
     truncate = true,
+    contiguous = false,
   ): {
     nextOffset: number;
     truncatedBytes: number;
@@ -454,6 +457,7 @@ export class LogSegment {
     const reader = new ChunkedBatchReader(this.fd, 0, fileSize);
     let next = Math.max(minBaseOffset, this.baseOffset);
     let problem: string | undefined;
+    let cutAt: number | undefined;
     const interval = this.settings.indexIntervalBytes;
     for (;;) {
       const b = reader.next(next, true);
@@ -462,15 +466,22 @@ export class LogSegment {
         problem = b;
         break;
       }
+      const base = BatchHeader.baseOffset(b.buf, b.at);
+      if (contiguous && base !== next) {
+        problem = `batch at position ${b.position} starts at offset ${base}, expected ${next}`;
+        cutAt = b.position;
+        break;
+      }
       const last = BatchHeader.lastOffset(b.buf, b.at);
       if (last - this.baseOffset > 0x7fffffff) {
         problem = `offset ${last} does not fit the segment starting at ${this.baseOffset}`;
+        cutAt = b.position;
         break;
       }
       this.indexBatch(b.position, b.size, last, BatchHeader.maxTimestamp(b.buf, b.at), interval);
       next = last + 1;
     }
-    const validBytes = reader.position;
+    const validBytes = cutAt ?? reader.position;
     if (!truncate) {
       // Index rebuild of a sealed segment: keep the bytes; reads stop at the damage.
       this.offsetIndex.flush(false);
