@@ -1,15 +1,18 @@
 /**
  * The consumer's fetcher: one Fetch in flight per partition leader (on a connection of its own,
  * so long polls never delay heartbeats), for every partition with room in its prefetch queue.
- * Responses become {@link ConsumerBatch}es of still-encoded records, one per partition.
+ * Responses become {@link ConsumerBatch}es of still-encoded records, one per partition. Each
+ * broker's fetches run in a fetch session (KIP-227) where the broker supports it.
  */
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { ApiMessages, Complete } from '../../protocol/generated/index.js';
 import type { RecordBatch } from '../../protocol/record-batch/batch.js';
 import { iterateRecordBatches } from '../../protocol/record-batch/batches.js';
 import type { Cluster } from '../cluster.js';
+import type { Connection } from '../connection.js';
 import { ConnectionError } from '../errors.js';
 import { ConsumerBatch } from './consumer-batch.js';
+import { FetchSession, type SessionRequest, type WantedPartition } from './fetch-session.js';
 import { tpKey } from './offsets.js';
 
 /** What the consumer knows about one assigned partition. */
@@ -51,10 +54,10 @@ export interface FetcherOptions {
 }
 
 type FetchResponse = Complete<ApiMessages[1]['response']>;
-interface Requested {
-  s: PartitionState;
-  offset: number;
-  epoch: number;
+/** A partition as it was when its fetch was sent (its epoch detects seeks since). */
+interface Requested extends WantedPartition {
+  readonly s: PartitionState;
+  readonly epoch: number;
 }
 
 export class Fetcher {
@@ -93,37 +96,59 @@ export class Fetcher {
     for (const [leader, states] of byLeader) this.fetchFrom(leader, states);
   }
 
+  /** The fetch session with each broker (KIP-227), made on first use. */
+  private readonly sessions = new Map<number, FetchSession>();
+
+  private session(leader: number, conn: Connection): FetchSession {
+    let session = this.sessions.get(leader);
+    if (!session) {
+      // Sessions came with Fetch v7; older brokers (and versions) fetch sessionless.
+      session = new FetchSession(conn.versionFor(1) >= 7);
+      this.sessions.set(leader, session);
+    }
+    return session;
+  }
+
   private fetchFrom(leader: number, states: PartitionState[]): void {
     this.fetching.add(leader);
     const o = this.options;
     const requested: Requested[] = states.map((s) => ({
       s,
-      offset: s.fetchOffset as number,
+      topic: s.topic,
+      partition: s.partition,
+      fetchOffset: s.fetchOffset as number,
       epoch: s.epoch,
     }));
-    const byTopic = new Map<
-      string,
-      {
-        partition: number;
-        fetchOffset: bigint;
-        partitionMaxBytes: number;
-        currentLeaderEpoch: number;
-      }[]
-    >();
-    for (const r of requested) {
-      const l = byTopic.get(r.s.topic) ?? [];
-      l.push({
-        partition: r.s.partition,
-        fetchOffset: BigInt(r.offset),
-        partitionMaxBytes: o.maxPartitionBytes,
-        currentLeaderEpoch: -1,
-      });
-      byTopic.set(r.s.topic, l);
-    }
+    let session: FetchSession | undefined;
+    let sessionRequest: SessionRequest<Requested> | undefined;
     void this.cluster
       .broker(leader, 'fetch')
-      .then((conn) =>
-        conn.request(
+      .then((conn) => {
+        session = this.session(leader, conn);
+        sessionRequest = session.build(requested);
+        const byTopic = new Map<
+          string,
+          {
+            partition: number;
+            fetchOffset: bigint;
+            partitionMaxBytes: number;
+            currentLeaderEpoch: number;
+          }[]
+        >();
+        for (const r of sessionRequest.send) {
+          let l = byTopic.get(r.topic);
+          if (!l) {
+            l = [];
+            byTopic.set(r.topic, l);
+          }
+          l.push({
+            partition: r.partition,
+            fetchOffset: BigInt(r.fetchOffset),
+            partitionMaxBytes: o.maxPartitionBytes,
+            currentLeaderEpoch: -1,
+          });
+        }
+        return conn.request(
           1,
           {
             replicaId: -1,
@@ -131,23 +156,26 @@ export class Fetcher {
             minBytes: o.minBytes,
             maxBytes: o.maxBytes,
             isolationLevel: o.isolationLevel,
-            sessionId: 0,
-            sessionEpoch: -1,
+            sessionId: sessionRequest.sessionId,
+            sessionEpoch: sessionRequest.sessionEpoch,
             topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-            forgottenTopicsData: [],
+            forgottenTopicsData: sessionRequest.forgotten,
             rackId: '',
           },
           { timeoutMs: o.maxWaitMs + o.requestTimeoutMs },
-        ),
-      )
+        );
+      })
       .then(
         (res) => {
           this.fetching.delete(leader);
+          if (session && sessionRequest)
+            session.onResponse(res.errorCode, res.sessionId ?? 0, sessionRequest);
           this.onFetch(res, requested);
           this.kick();
         },
         (err: unknown) => {
           this.fetching.delete(leader);
+          session?.reset();
           if (!(err instanceof ConnectionError) && !this.host.isClosed()) {
             this.host.onError(err instanceof Error ? err : new Error(String(err)));
           }
@@ -164,7 +192,12 @@ export class Fetcher {
 
   private onFetch(res: FetchResponse, requested: Requested[]): void {
     if (res.errorCode) {
-      this.host.onError(new KafkaError(res.errorCode, '(Fetch)'));
+      // A lost or out-of-step fetch session is not the user's problem: the next fetch is full.
+      if (
+        res.errorCode !== ErrorCode.FETCH_SESSION_ID_NOT_FOUND &&
+        res.errorCode !== ErrorCode.INVALID_FETCH_SESSION_EPOCH
+      )
+        this.host.onError(new KafkaError(res.errorCode, '(Fetch)'));
       return;
     }
     const byKey = new Map(requested.map((r) => [tpKey(r.s.topic, r.s.partition), r]));
@@ -192,7 +225,7 @@ export class Fetcher {
         for (const b of iterateRecordBatches(records)) batches.push(b);
         if (batches.length === 0) continue;
         const next = batches[batches.length - 1].nextOffset;
-        if (next <= r.offset) continue;
+        if (next <= r.fetchOffset) continue;
         s.fetchOffset = next;
         s.queued++;
         const aborted =
@@ -207,7 +240,7 @@ export class Fetcher {
             t.topic,
             p.partitionIndex,
             batches,
-            r.offset,
+            r.fetchOffset,
             next,
             s.highWatermark,
             s.epoch,
