@@ -6,8 +6,13 @@ import type { Peer } from './types.js';
 
 export type { Peer, PeerResult, PeerStartOptions, PeerWorkload } from './types.js';
 
-/** One instance of each peer; each starts and stops its own server. */
+/**
+ * One instance of each peer; each starts and stops its own server. Redis appears twice: written
+ * by its C load generator (redis-streams-c, the counterpart of kcat for Brook) and by the Node
+ * client ioredis (redis-streams, the counterpart of Brook's own client).
+ */
 export const peers: Peer[] = [
+  new RedisStreamsPeer({ producer: 'redis-benchmark' }),
   new RedisStreamsPeer(),
   new NatsJetStreamPeer(),
   new RabbitMqStreamPeer(),

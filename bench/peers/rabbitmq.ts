@@ -12,7 +12,8 @@
  *
  * Durability: a stream queue with one replica confirms a publish once its writer has written the
  * chunk to the segment file (the OS page cache); streams have no fsync-per-write setting and rely
- * on replication instead, so the fsync case cannot be honoured and says so.
+ * on replication instead (strace of the node while it confirmed 20,000 publishes over 3 s showed
+ * two fsync and two fdatasync calls in all), so the fsync case cannot be honoured and says so.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';

@@ -8,6 +8,7 @@
  * loop turn before replying, so a pipeline shares one fsync). RDB snapshots are off (`save ""`)
  * so a background save does not fork in the middle of a measurement.
  */
+import { spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import {
   findExecutable,
@@ -24,6 +25,12 @@ import {
 import type { Peer, PeerResult, PeerStartOptions, PeerWorkload } from './types.js';
 import { AckWindow, checkWorkload, payloadOf, peerResult } from './workload.js';
 
+/** Options of the Redis peer. */
+export interface RedisPeerOptions extends PeerOptions {
+  /** Who writes the records: the Node client (default) or Redis's C load generator. */
+  readonly producer?: 'ioredis' | 'redis-benchmark';
+}
+
 /** XADDs sent in one pipeline (one write to the socket, one batch of replies). */
 const PIPELINE_BATCH = 1000;
 /** Pipelines in flight at once: 16 × 1000 = 16,000 XADDs awaiting replies. */
@@ -36,8 +43,9 @@ const STREAM_KEY = 'brook-bench';
 
 /** Redis Streams (`redis-server` from Debian's redis-server package). */
 export class RedisStreamsPeer implements Peer {
-  readonly name = 'redis-streams';
+  readonly name: string;
   readonly #binary: string;
+  readonly #producer: 'ioredis' | 'redis-benchmark';
   #server: ServerProcess | undefined;
   #dir: string | undefined;
   #port = 0;
@@ -46,8 +54,16 @@ export class RedisStreamsPeer implements Peer {
   #version = '';
   #bootMillis = 0;
 
-  constructor(options: PeerOptions = {}) {
+  /**
+   * `producer`: 'ioredis' (default) writes with the Node client, as a Node application would;
+   * 'redis-benchmark' writes with Redis's own C load generator (one connection, 1,000 XADDs per
+   * round trip), the counterpart of kcat in Brook's cases, so the server rather than a
+   * JavaScript client is what limits the figure. Reading back is ioredis either way.
+   */
+  constructor(options: RedisPeerOptions = {}) {
     this.#binary = options.binary ?? 'redis-server';
+    this.#producer = options.producer ?? 'ioredis';
+    this.name = this.#producer === 'ioredis' ? 'redis-streams' : 'redis-streams-c';
   }
 
   /** The server while started (for checks that stop() leaves nothing behind). */
@@ -108,6 +124,7 @@ export class RedisStreamsPeer implements Peer {
 
   async produce(workload: PeerWorkload): Promise<PeerResult> {
     checkWorkload(workload.records, workload.recordSize);
+    if (this.#producer === 'redis-benchmark') return this.#produceWithRedisBenchmark(workload);
     const payload = payloadOf(workload.recordSize);
     const client = await this.#connect();
     try {
@@ -197,6 +214,51 @@ export class RedisStreamsPeer implements Peer {
         readsInFlight: READS_IN_FLIGHT,
         ack: 'NOACK: the group remembers the last id delivered, as a Kafka group its offset',
       });
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  /** XADDs by redis-benchmark; its own rate figure excludes its process start. */
+  async #produceWithRedisBenchmark(workload: PeerWorkload): Promise<PeerResult> {
+    const tool = findExecutable('redis-benchmark');
+    if (tool === null) throw new Error(missingNote('redis-benchmark', 'redis-tools'));
+    const client = await this.#connect();
+    try {
+      const before = await client.xlen(STREAM_KEY);
+      // redis-benchmark substitutes no payload into custom commands: pass printable bytes.
+      const value = payloadOf(workload.recordSize)
+        .toString('base64')
+        .padEnd(workload.recordSize, 'x')
+        .slice(0, workload.recordSize);
+      const args = [
+        ...['-h', '127.0.0.1', '-p', String(this.#port), '-c', '1'],
+        ...['-P', String(PIPELINE_BATCH), '-n', String(workload.records), '--csv'],
+        ...['XADD', STREAM_KEY, '*', 'v', value],
+      ];
+      const run = spawnSync(tool, args, { encoding: 'utf8', timeout: 600000 });
+      const rps = Number(run.stdout.trim().split('\n').at(-1)?.split(',')[1]?.replaceAll('"', ''));
+      if (run.status !== 0 || !(rps > 0)) {
+        throw new Error(`redis-benchmark failed: ${run.stderr || run.stdout}`.slice(0, 2000));
+      }
+      const added = (await client.xlen(STREAM_KEY)) - before;
+      if (added !== workload.records) {
+        throw new Error(`redis-benchmark added ${added} entries, expected ${workload.records}`);
+      }
+      const millis = (workload.records / rps) * 1000;
+      return peerResult(
+        workload.records,
+        workload.recordSize,
+        millis,
+        this.#durability(),
+        this.#fsync,
+        {
+          ...this.#params(),
+          client: `redis-benchmark (C load generator, one connection, -P ${PIPELINE_BATCH})`,
+          command: 'XADD brook-bench * v <payload>',
+          pipelineBatch: PIPELINE_BATCH,
+        },
+      );
     } finally {
       client.disconnect();
     }

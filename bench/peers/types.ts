@@ -40,7 +40,10 @@ export interface PeerWorkload {
 
 /** A peer message system the benchmark can start, load and stop. */
 export interface Peer {
-  /** Stable id used in results: 'redis-streams' | 'nats-jetstream' | 'rabbitmq-stream'. */
+  /**
+   * Stable id used in results: 'redis-streams' | 'redis-streams-c' (written by redis-benchmark)
+   * | 'nats-jetstream' | 'rabbitmq-stream'.
+   */
   readonly name: string;
   /** null when it can run here, else why not and how to fix it (e.g. "run bench/setup-peers.sh"). */
   available(): Promise<string | null>;

@@ -88,6 +88,11 @@ describe('benchmark peers', () => {
     }
   });
 
+  it('Redis Streams written by redis-benchmark: every XADD lands, then stop', async () => {
+    const r = await roundTrip(new RedisStreamsPeer({ producer: 'redis-benchmark' }), false);
+    if (r.records > 0) assert.match(String(r.params.client), /redis-benchmark/);
+  });
+
   it('NATS JetStream: produce and consume 1,000 records on file storage, then stop', async () => {
     const r = await roundTrip(new NatsJetStreamPeer(), false);
     if (r.records > 0) {
