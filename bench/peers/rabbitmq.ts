@@ -38,6 +38,8 @@ import { AckWindow, checkWorkload, payloadOf, peerResult } from './workload.js';
 const SERVER_SCRIPT = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 /** Publishes awaiting their confirm at once. */
 const MAX_UNCONFIRMED = 5000;
+/** Publishes written in one go once the window has room for them (see AckWindow.acquire). */
+const PUBLISH_BURST = 500;
 /** Deliveries the server may send ahead of our acks (basic.qos, required for stream queues). */
 const PREFETCH = 5000;
 /** One `ack(multiple)` per this many deliveries keeps the prefetch window open. */
@@ -182,10 +184,16 @@ export class RabbitMqStreamPeer implements Peer {
       let drained: (() => void) | null = null;
       channel.on('drain', () => drained?.());
       const began = performance.now();
-      for (let i = 0; i < workload.records; i++) {
-        await window.acquire();
-        if (!channel.publish('', QUEUE, payload, {}, confirmed)) {
-          // The socket's buffer is full: wait until it empties before writing more.
+      for (let sent = 0; sent < workload.records; ) {
+        const burst = Math.min(PUBLISH_BURST, workload.records - sent);
+        await window.acquire(burst);
+        let full = false;
+        for (let i = 0; i < burst; i++) {
+          full = !channel.publish('', QUEUE, payload, {}, confirmed) || full;
+        }
+        sent += burst;
+        if (full) {
+          // The channel's write buffer is over its mark: let it empty before writing more.
           await new Promise<void>((resolve) => {
             drained = resolve;
           });
@@ -198,6 +206,7 @@ export class RabbitMqStreamPeer implements Peer {
         ...this.#params(),
         publish: 'basic.publish to the stream queue on a confirm channel',
         maxUnconfirmed: MAX_UNCONFIRMED,
+        publishBurst: PUBLISH_BURST,
       });
     } finally {
       await connection.close();

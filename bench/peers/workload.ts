@@ -65,18 +65,25 @@ export class AckWindow {
     return this.#outstanding;
   }
 
-  /** Waits for room for one more write (throws the first failure reported by `fail`). */
-  async acquire(): Promise<void> {
-    while (this.#outstanding >= this.max && this.#failure === null) {
+  /**
+   * Waits for room for `count` more writes (throws the first failure reported by `fail`).
+   * Taking room for a burst and then writing the burst synchronously matters: clients flush
+   * their socket buffer when the event loop turns, so one await per record means one socket
+   * write per record (measured: NATS 9k/s one at a time, 48k/s in bursts of 500).
+   */
+  async acquire(count = 1): Promise<void> {
+    if (count > this.max)
+      throw new RangeError(`a burst of ${count} exceeds the window of ${this.max}`);
+    while (this.#outstanding + count > this.max && this.#failure === null) {
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
       });
     }
     if (this.#failure !== null) throw this.#failure;
-    this.#outstanding++;
+    this.#outstanding += count;
   }
 
-  /** One write was acknowledged. */
+  /** `count` writes were acknowledged. */
   release(count = 1): void {
     this.#outstanding -= count;
     if (this.#wake !== null && (this.#outstanding <= this.max >> 1 || this.#outstanding === 0)) {
