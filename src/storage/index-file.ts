@@ -172,11 +172,16 @@ export abstract class IndexFile {
 
   /** Writes what is pending and releases the file descriptor (keeps the entries in memory). */
   close(): void {
-    this.flush(false);
-    this.released = true;
-    if (this.fd >= 0) {
-      closeSync(this.fd);
-      this.fd = -1;
+    try {
+      this.flush(false);
+    } finally {
+      // Even when the write failed (a full disk): entries not written stay in memory for the
+      // next flush, which opens the file again for its duration.
+      this.released = true;
+      if (this.fd >= 0) {
+        closeSync(this.fd);
+        this.fd = -1;
+      }
     }
   }
 

@@ -3,7 +3,7 @@
  * crash, and lazy index loading with rebuild.
  */
 import { CorruptRecordError } from './errors.js';
-import type { LogSegment } from './segment.js';
+import { type LogSegment, isOutOfSpace } from './segment.js';
 
 /** What recovery did, for logs, tests and the benchmark. */
 export interface RecoveryStats {
@@ -36,7 +36,7 @@ export function recoverSegments(
       // lost (e.g. unflushed pages after a power loss) and later data must not survive it.
       r.problem = `segment ends at offset ${next} but the next one starts at ${following.baseOffset}`;
     }
-    if (r.problem === undefined && following) seg.seal(); // sealed: final time index entry, fds released
+    if (r.problem === undefined && following) sealIfRoom(seg); // final time index entry, fds released
     if (r.problem !== undefined) {
       stats.problem = `${seg.logPath}: ${r.problem}`;
       // Everything after the damage is dropped: later segments hold offsets after it.
@@ -51,6 +51,18 @@ export function recoverSegments(
   const active = segments[segments.length - 1];
   if (active.size === 0 && segments.length > 1) next = active.baseOffset;
   return next;
+}
+
+/**
+ * Seals a recovered segment; on a full disk its index files wait (in memory) for a later write,
+ * so that a broker whose disk filled up can still start and serve what it holds.
+ */
+function sealIfRoom(seg: LogSegment): void {
+  try {
+    seg.seal();
+  } catch (err) {
+    if (!isOutOfSpace(err)) throw err;
+  }
 }
 
 /** After a crash: recover every segment from the one holding `recoveryPoint`. */

@@ -39,6 +39,12 @@ export interface SegmentIo {
 
 export const defaultIo: SegmentIo = { write: writeFully };
 
+/** A full disk (or quota, or file-size limit): the errors that more room would cure. */
+export function isOutOfSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG';
+}
+
 export class LogSegment {
   private fdValue = -1;
   /** Bytes of valid data in the `.log` file (the file may be longer after a failed write). */
@@ -484,14 +490,12 @@ export class LogSegment {
     const validBytes = cutAt ?? reader.position;
     if (!truncate) {
       // Index rebuild of a sealed segment: keep the bytes; reads stop at the damage.
-      this.offsetIndex.flush(false);
-      this.timeIndex.flush(false);
+      this.writeIndexesIfRoom();
       return { nextOffset: next, truncatedBytes: 0, problem };
     }
     if (validBytes < fileSize) ftruncateSync(this.fd, validBytes);
     this.size = validBytes;
-    this.offsetIndex.flush(false);
-    this.timeIndex.flush(false);
+    this.writeIndexesIfRoom();
     return { nextOffset: next, truncatedBytes: fileSize - validBytes, problem };
   }
 
@@ -525,8 +529,26 @@ export class LogSegment {
     if (this.maxTs >= 0) this.timeIndex.maybeAppend(this.maxTs, this.offsetOfMaxTs);
     this.sealed = true;
     // Written now, fsynced by the next flush; the descriptors are released.
-    this.offsetIndex.close();
-    this.timeIndex.close();
+    try {
+      this.offsetIndex.close();
+    } finally {
+      this.timeIndex.close();
+    }
+  }
+
+  /**
+   * Writes rebuilt indexes. On a full disk they stay in memory (a later flush, roll or close
+   * writes them): index files are hints that recovery rebuilds anyway, and a disk filled with
+   * log data must not stop the broker from starting and serving that data (it did: the write
+   * of the rebuilt index made the whole start-up fail with ENOSPC).
+   */
+  private writeIndexesIfRoom(): void {
+    try {
+      this.offsetIndex.flush(false);
+      this.timeIndex.flush(false);
+    } catch (err) {
+      if (!isOutOfSpace(err)) throw err;
+    }
   }
 
   /** Writes index tails and fsyncs the log and both indexes. */
@@ -545,14 +567,23 @@ export class LogSegment {
     );
   }
 
-  /** Closes the files (indexes written out first). */
+  /**
+   * Closes the files (indexes written out first). Every descriptor is closed even when writing an
+   * index fails (a full disk); the error is then rethrown, and the next start rebuilds the index.
+   */
   close(): void {
-    this.offsetIndex.close();
-    this.timeIndex.close();
-    if (this.fdValue >= 0) {
-      closeSync(this.fdValue);
-      this.fdValue = -1;
-      this.headerReader = undefined;
+    try {
+      this.offsetIndex.close();
+    } finally {
+      try {
+        this.timeIndex.close();
+      } finally {
+        if (this.fdValue >= 0) {
+          closeSync(this.fdValue);
+          this.fdValue = -1;
+          this.headerReader = undefined;
+        }
+      }
     }
   }
 
