@@ -12,6 +12,12 @@ export interface Sizes {
   readonly rounds: number;
   /** Records per produce/consume run, by record size in bytes. */
   readonly records: Readonly<Record<number, number>>;
+  /** Records per run over the 1,000-partition topic. */
+  readonly scaleRecords: number;
+  /** Records per peer run, by record size (peers are slower: fewer records, same shape). */
+  readonly peerRecords: Readonly<Record<number, number>>;
+  /** 100-byte records per run of the durability-parity case (Brook and every peer alike). */
+  readonly durabilityRecords: number;
   /** Seconds of each fixed-rate latency run. */
   readonly latencySeconds: number;
   /** Fixed rates of the latency case, records/s. */
@@ -27,21 +33,28 @@ export interface Sizes {
   readonly clientRecords: number;
 }
 
+/** Sized so that a full run takes about half an hour on a busy 2-core machine. */
 export const FULL: Sizes = {
   rounds: 3,
-  records: { 100: 400_000, 1024: 80_000 },
+  records: { 100: 200_000, 1024: 40_000 },
+  scaleRecords: 50_000,
+  peerRecords: { 100: 50_000, 1024: 10_000 },
+  durabilityRecords: 50_000,
   latencySeconds: 5,
   latencyRates: [1000, 10_000, 100_000],
-  loopbackBytes: 512 * 2 ** 20,
-  appendBytes: 256 * 2 ** 20,
-  syncedAppends: 1000,
-  streamMessages: 200_000,
-  clientRecords: 200_000,
+  loopbackBytes: 256 * 2 ** 20,
+  appendBytes: 128 * 2 ** 20,
+  syncedAppends: 500,
+  streamMessages: 50_000,
+  clientRecords: 50_000,
 };
 
 export const QUICK: Sizes = {
   rounds: 1,
   records: { 100: 20_000, 1024: 4000 },
+  scaleRecords: 5000,
+  peerRecords: { 100: 5000, 1024: 1000 },
+  durabilityRecords: 5000,
   latencySeconds: 1,
   latencyRates: [1000, 10_000, 100_000],
   loopbackBytes: 32 * 2 ** 20,
