@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Admin, KafkaError, Producer } from '../../src/client/index.js';
+import { Admin, Consumer, KafkaError, Producer } from '../../src/client/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { CrashableBroker } from './helpers/crashable-broker.js';
 import { printFigures } from './helpers/figures.js';
@@ -79,6 +79,31 @@ test('disk full: produce gets KAFKA_STORAGE_ERROR, reads keep working, nothing a
   ]);
   await admin.close();
 
+  // A consumer group commits before, during and after: its offsets live on the same disk.
+  const group = 'full-group';
+  const tps = Array.from({ length: PARTITIONS }, (_, p) => ({ topic: TOPIC, partition: p }));
+  const commit = async (offset: number, metadata: string | null = null) => {
+    const c = new Consumer({
+      bootstrapServers: broker.bootstrap,
+      groupId: group,
+      requestTimeoutMs: 10000,
+    });
+    try {
+      await c.commitSync(tps.map((tp) => ({ ...tp, offset, metadata })));
+    } finally {
+      await c.close().catch(() => undefined);
+    }
+  };
+  const committed = async () => {
+    const a = new Admin({ bootstrapServers: broker.bootstrap });
+    try {
+      return (await a.fetchOffsets(group, tps)).map((o) => o.offset);
+    } finally {
+      await a.close();
+    }
+  };
+  await commit(1);
+
   const ledger = new AckLedger();
   const seq = new Array<number>(PARTITIONS).fill(0);
   const newProducer = () =>
@@ -100,6 +125,17 @@ test('disk full: produce gets KAFKA_STORAGE_ERROR, reads keep working, nothing a
   const again = await fillUntilRefused(producer, ledger, seq, 3);
   assert.ok(again instanceof KafkaError && again.code === ErrorCode.KAFKA_STORAGE_ERROR);
   checkAll(ledger, await readTopic(broker.port, TOPIC, PARTITIONS), 'reads on the full disk');
+  let commitRefused: unknown;
+  // Metadata near Kafka's 4096-byte limit, so that the records need more than the slack left in
+  // the offsets log's last page.
+  await commit(2, 'm'.repeat(4000)).catch((err: unknown) => {
+    commitRefused = err;
+  });
+  console.log(
+    `[faults] disk-full: OffsetCommit on the full disk: ${String(commitRefused ?? 'accepted')}`,
+  );
+  assert.ok(commitRefused instanceof KafkaError, 'a commit that cannot be written is refused');
+  assert.deepEqual(await committed(), [1, 1], 'the refused commit is not visible');
   const logged = broker.linesOf().filter((l) => /no space left|ENOSPC/i.test(JSON.stringify(l)));
   assert.ok(logged.length > 0, 'the broker logs why appends fail');
 
@@ -112,16 +148,23 @@ test('disk full: produce gets KAFKA_STORAGE_ERROR, reads keep working, nothing a
     await readTopic(broker.port, TOPIC, PARTITIONS),
     'after SIGKILL on the full disk',
   );
+  assert.deepEqual(
+    await committed(),
+    [1, 1],
+    'committed offsets survive the crash on the full disk',
+  );
 
   // Room is made: appends resume at the log end.
   rmSync(ballast);
   producer = newProducer();
   const resumed = await fillUntilRefused(producer, ledger, seq, 5);
   assert.equal(resumed, undefined, `appends resume once space is freed: ${String(resumed)}`);
+  await commit(3);
   await producer.close();
   assert.equal(await broker.stop(), 0, 'clean shutdown after the disk was full');
   await broker.start();
   const check = checkAll(ledger, await readTopic(broker.port, TOPIC, PARTITIONS), 'after restart');
+  assert.deepEqual(await committed(), [3, 3]);
   printFigures('disk-full', {
     fs: fs.kind,
     fsBytes,
@@ -131,6 +174,8 @@ test('disk full: produce gets KAFKA_STORAGE_ERROR, reads keep working, nothing a
     lost: check.lost,
     duplicated: check.duplicated,
     refusedWith: refused.name,
+    commitRefusedWith:
+      commitRefused instanceof KafkaError ? commitRefused.name : String(commitRefused),
     crashes: broker.unexpectedExits,
     peakBrokerRssMiB: Math.round(broker.peakRss / 2 ** 20),
   });
