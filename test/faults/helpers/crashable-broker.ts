@@ -132,7 +132,7 @@ export class CrashableBroker {
     return this.#end('SIGTERM');
   }
 
-  /** Log lines of run `run` (default: the latest) whose `msg` or `event` matches. */
+  /** Log lines of run `run` (default: the latest run). */
   linesOf(run = this.starts): (LogLine & { run: number })[] {
     return this.lines.filter((l) => l.run === run);
   }
