@@ -37,6 +37,8 @@ for (const policy of ['interval', 'always'] as const) {
   test(`crash under load (flush.policy=${policy}): every acknowledged record survives SIGKILLs exactly once, in order`, async (t) => {
     const random = scenarioRandom(`crash-under-load[${policy}]`);
     const cycles = scale(3, 25);
+    const startupKills = scale(0, 1);
+    const killedDuringStart: string[] = [];
     const broker = new CrashableBroker({
       args: [
         '--set',
@@ -96,6 +98,11 @@ for (const policy of ['interval', 'always'] as const) {
       const floor = consumer.snapshot();
       killedAtAcks.push(ledger.count);
       await broker.kill();
+      // Now and then (long mode) a second crash while the broker starts (recovery, replay).
+      if (startupKills > 0 && cycle % 4 === 3) {
+        const wasReady = await broker.killDuringStart(random.int(500, 8000));
+        killedDuringStart.push(wasReady ? 'after-ready' : 'during-start');
+      }
       await broker.start();
       const committed = await committedOffsets(broker.bootstrap);
       for (const [p, offset] of floor) {
@@ -124,8 +131,10 @@ for (const policy of ['interval', 'always'] as const) {
     const check = ledger.check(reads);
     printFigures(`crash-under-load[${policy}]`, {
       cycles,
-      cyclesSurvived: broker.kills,
+      cyclesSurvived: cycles,
+      killsSurvived: broker.kills,
       restartMs: broker.startMs,
+      killedDuringStart,
       crashes: broker.unexpectedExits,
       acknowledged: check.acknowledged,
       found: check.found,

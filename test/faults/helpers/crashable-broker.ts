@@ -7,6 +7,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import {
   type BrokerProcess,
   type LogLine,
+  spawnBrook,
   startBroker,
   tempDataDir,
 } from '../../broker/helpers/broker-process.js';
@@ -118,6 +119,39 @@ export class CrashableBroker {
     const rss = residentBytes(b.proc.pid ?? 0);
     if (rss !== undefined && rss > this.peakRss) this.peakRss = rss;
     return b.stop(signal);
+  }
+
+  /**
+   * Starts a run and SIGKILLs it `afterMs` later, whether or not it became ready: a crash during
+   * start-up (recovery, coordinator replay). Needs a port already chosen by an earlier run.
+   * Returns whether the run had become ready.
+   */
+  async killDuringStart(afterMs: number): Promise<boolean> {
+    if (this.#current) throw new Error('broker already running');
+    if (this.port === 0) throw new Error('killDuringStart needs an earlier run to pick the port');
+    const proc = spawnBrook([
+      'start',
+      '--data-dir',
+      this.dataDir,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(this.port),
+      '--metrics-port',
+      '0',
+      ...this.#args,
+    ]);
+    let ready = false;
+    proc.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes('"event":"ready"')) ready = true;
+    });
+    proc.stderr?.resume();
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    await Promise.race([new Promise((r) => setTimeout(r, afterMs)), exited]);
+    proc.kill('SIGKILL');
+    await exited;
+    this.kills++;
+    return ready;
   }
 
   /** SIGKILLs the current run and waits for it to be gone. */
