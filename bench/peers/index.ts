@@ -17,3 +17,9 @@ export const peers: Peer[] = [
   new NatsJetStreamPeer(),
   new RabbitMqStreamPeer(),
 ];
+
+/**
+ * Variants worth running by hand (tsx bench/peers/try.ts NAME) but not in every suite run:
+ * RabbitMQ's stream queue over AMQP 0-9-1, slower than its stream protocol by design.
+ */
+export const morePeers: Peer[] = [new RabbitMqStreamPeer({ protocol: 'amqp' })];

@@ -1,24 +1,41 @@
 /**
  * RabbitMQ stream queues as a benchmark peer: a private RabbitMQ node (its own node name, Mnesia
- * and log dirs, config, AMQP, distribution and epmd ports, all on 127.0.0.1 and a temp dir),
- * loaded over AMQP 0-9-1 by amqplib with publisher confirms (a bounded number unconfirmed) and
- * read back by a consumer with a large prefetch from the stream's first offset.
+ * and log dirs, config, enabled-plugins file, AMQP, stream, distribution and epmd ports, all on
+ * 127.0.0.1 and a temp dir), loaded over the stream protocol (rabbitmq-stream-client.ts, the
+ * default and RabbitMQ's fast path) or over AMQP 0-9-1 (rabbitmq-amqp.ts).
  *
- * Why AMQP 0-9-1 and not the stream protocol: every release of rabbitmq-stream-js-client (0.4.2
- * to 1.0.0) sends ExchangeCommandVersions on connect, a command RabbitMQ added in 3.11; Debian's
- * 3.10.8 answers it by closing the connection. So this peer measures stream queues through the
- * AMQP path, which RabbitMQ documents as slower than its stream protocol: read its figures as a
- * floor for RabbitMQ streams, not their best.
+ * The rabbitmq_stream plugin is enabled offline by writing the enabled-plugins file the node
+ * reads at boot (what `rabbitmq-plugins enable --offline` does). Boot takes ~7 s on an idle
+ * 2-core machine and 25 s or more on a loaded one: results carry it as serverStartSeconds.
  *
- * Durability: a stream queue with one replica confirms a publish once its writer has written the
- * chunk to the segment file (the OS page cache); streams have no fsync-per-write setting and rely
- * on replication instead (strace of the node while it confirmed 20,000 publishes over 3 s showed
+ * Durability: a stream with one replica confirms a publish once its writer has written the chunk
+ * to the segment file (the OS page cache); streams have no fsync-per-write setting and rely on
+ * replication instead (strace of the node while it confirmed 20,000 publishes over 3 s showed
  * two fsync and two fdatasync calls in all), so the fsync case cannot be honoured and says so.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import amqp, { type ChannelModel, type ConsumeMessage } from 'amqplib';
+import {
+  ACK_EVERY,
+  declareStreamQueue,
+  MAX_UNCONFIRMED as AMQP_MAX_UNCONFIRMED,
+  PUBLISH_BURST as AMQP_PUBLISH_BURST,
+  openAmqp,
+  PREFETCH,
+  publishOverAmqp,
+  readOverAmqp,
+} from './rabbitmq-amqp.js';
+import {
+  CREDIT_STEP,
+  INITIAL_CREDITS,
+  MAX_CHUNK_LENGTH,
+  MAX_UNCONFIRMED,
+  openStreamClient,
+  PUBLISH_BURST,
+  publishToStream,
+  readFromStream,
+} from './rabbitmq-stream-client.js';
 import {
   atExit,
   findExecutable,
@@ -32,29 +49,29 @@ import {
   until,
 } from './process.js';
 import type { Peer, PeerResult, PeerStartOptions, PeerWorkload } from './types.js';
-import { AckWindow, checkWorkload, payloadOf, peerResult } from './workload.js';
+import { checkWorkload, payloadOf, peerResult } from './workload.js';
 
 /** The server script itself: /usr/sbin/rabbitmq-server is a wrapper that switches user. */
 const SERVER_SCRIPT = '/usr/lib/rabbitmq/bin/rabbitmq-server';
-/** Publishes awaiting their confirm at once. */
-const MAX_UNCONFIRMED = 5000;
-/** Publishes written in one go once the window has room for them (see AckWindow.acquire). */
-const PUBLISH_BURST = 500;
-/** Deliveries the server may send ahead of our acks (basic.qos, required for stream queues). */
-const PREFETCH = 5000;
-/** One `ack(multiple)` per this many deliveries keeps the prefetch window open. */
-const ACK_EVERY = 1000;
 const QUEUE = 'brook-bench';
 /** RabbitMQ boots in ~7 s on an idle 2-core machine; a loaded one needs longer. */
 const BOOT_TIMEOUT_MS = 90000;
 
+/** Options of the RabbitMQ peer. */
+export interface RabbitMqPeerOptions extends PeerOptions {
+  /** 'stream' (default): the stream protocol; 'amqp': AMQP 0-9-1 to the same stream queue. */
+  readonly protocol?: 'stream' | 'amqp';
+}
+
 /** RabbitMQ stream queues (`rabbitmq-server` from Debian's rabbitmq-server package). */
 export class RabbitMqStreamPeer implements Peer {
-  readonly name = 'rabbitmq-stream';
+  readonly name: string;
   readonly #script: string;
+  readonly #protocol: 'stream' | 'amqp';
   #server: ServerProcess | undefined;
   #dir: string | undefined;
   #amqpPort = 0;
+  #streamPort = 0;
   #epmdPort = 0;
   #env: NodeJS.ProcessEnv = {};
   #cancelEpmdHook: (() => void) | undefined;
@@ -64,8 +81,10 @@ export class RabbitMqStreamPeer implements Peer {
   #bootMillis = 0;
 
   /** `binary`: the rabbitmq-server script (Debian's, not the /usr/sbin wrapper, by default). */
-  constructor(options: PeerOptions = {}) {
+  constructor(options: RabbitMqPeerOptions = {}) {
     this.#script = options.binary ?? SERVER_SCRIPT;
+    this.#protocol = options.protocol ?? 'stream';
+    this.name = this.#protocol === 'stream' ? 'rabbitmq-stream' : 'rabbitmq-stream-amqp';
   }
 
   /** The node while started (for checks that stop() leaves nothing behind). */
@@ -74,7 +93,7 @@ export class RabbitMqStreamPeer implements Peer {
       ? undefined
       : {
           pid: this.#server.pid,
-          ports: [this.#amqpPort, this.#distPort, this.#epmdPort],
+          ports: [this.#amqpPort, this.#streamPort, this.#distPort, this.#epmdPort],
           dataDir: this.#dir,
         };
   }
@@ -97,6 +116,7 @@ export class RabbitMqStreamPeer implements Peer {
     const dir = makeTempDir(this.name);
     this.#dir = dir;
     this.#amqpPort = await freePort();
+    this.#streamPort = await freePort();
     const distPort = await freePort();
     this.#distPort = distPort;
     this.#epmdPort = await freePort();
@@ -105,6 +125,10 @@ export class RabbitMqStreamPeer implements Peer {
       join(dir, 'rabbitmq.conf'),
       [
         `listeners.tcp.1 = 127.0.0.1:${this.#amqpPort}`,
+        `stream.listeners.tcp.1 = 127.0.0.1:${this.#streamPort}`,
+        // Stream clients connect to the address the node advertises for a stream's leader.
+        'stream.advertised_host = 127.0.0.1',
+        `stream.advertised_port = ${this.#streamPort}`,
         // A nearly full shared /tmp must not block publishers with a disk alarm mid-run.
         'disk_free_limit.absolute = 50MB',
         'log.console = false',
@@ -112,7 +136,7 @@ export class RabbitMqStreamPeer implements Peer {
         '',
       ].join('\n'),
     );
-    writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
+    writeFileSync(join(dir, 'enabled_plugins'), '[rabbitmq_stream].\n');
     writeFileSync(join(dir, 'rabbitmq-env.conf'), '');
     const node = `brookbench${process.pid}x${Math.floor(Math.random() * 1e9)}@localhost`;
     this.#env = {
@@ -150,16 +174,12 @@ export class RabbitMqStreamPeer implements Peer {
         BOOT_TIMEOUT_MS,
         100,
       );
-      const connection = await this.#connect();
-      try {
-        serverVersion = String(connection.connection.serverProperties.version);
-        const channel = await connection.createChannel();
-        await channel.assertQueue(QUEUE, {
-          durable: true,
-          arguments: { 'x-queue-type': 'stream' },
-        });
-      } finally {
-        await connection.close();
+      // The queue declared over AMQP is the same stream the stream protocol writes to.
+      serverVersion = await declareStreamQueue(this.#amqpPort, QUEUE);
+      if (this.#protocol === 'stream') {
+        await until(() => portOpen(this.#streamPort), 'the stream port', BOOT_TIMEOUT_MS, 100);
+        // A connection that opens is the stream plugin ready (and the shim working).
+        await (await openStreamClient(this.#streamPort)).close();
       }
       this.#bootMillis = performance.now() - began;
       this.#version = `RabbitMQ ${serverVersion} (Erlang/OTP ${otpRelease()})`;
@@ -173,86 +193,72 @@ export class RabbitMqStreamPeer implements Peer {
   async produce(workload: PeerWorkload): Promise<PeerResult> {
     checkWorkload(workload.records, workload.recordSize);
     const payload = payloadOf(workload.recordSize);
-    const connection = await this.#connect();
-    try {
-      const channel = await connection.createConfirmChannel();
-      const window = new AckWindow(MAX_UNCONFIRMED);
-      const confirmed = (err: unknown): void => {
-        if (err !== null && err !== undefined) window.fail(new Error(`publish nacked: ${err}`));
-        else window.release();
-      };
-      let drained: (() => void) | null = null;
-      channel.on('drain', () => drained?.());
-      const began = performance.now();
-      for (let sent = 0; sent < workload.records; ) {
-        const burst = Math.min(PUBLISH_BURST, workload.records - sent);
-        await window.acquire(burst);
-        let full = false;
-        for (let i = 0; i < burst; i++) {
-          full = !channel.publish('', QUEUE, payload, {}, confirmed) || full;
-        }
-        sent += burst;
-        if (full) {
-          // The channel's write buffer is over its mark: let it empty before writing more.
-          await new Promise<void>((resolve) => {
-            drained = resolve;
-          });
-          drained = null;
-        }
+    let millis: number;
+    let how: Record<string, unknown>;
+    if (this.#protocol === 'stream') {
+      const client = await openStreamClient(this.#streamPort);
+      try {
+        millis = await publishToStream(client, QUEUE, workload.records, payload);
+      } finally {
+        await client.close();
       }
-      await window.drain();
-      const millis = performance.now() - began;
-      return peerResult(workload.records, workload.recordSize, millis, this.#durability(), false, {
-        ...this.#params(),
-        publish: 'basic.publish to the stream queue on a confirm channel',
+      how = {
+        publish: 'stream publisher, confirms counted per publishing id',
+        maxChunkLength: MAX_CHUNK_LENGTH,
         maxUnconfirmed: MAX_UNCONFIRMED,
         publishBurst: PUBLISH_BURST,
-      });
-    } finally {
-      await connection.close();
+      };
+    } else {
+      const connection = await openAmqp(this.#amqpPort);
+      try {
+        millis = await publishOverAmqp(connection, QUEUE, workload.records, payload);
+      } finally {
+        await connection.close();
+      }
+      how = {
+        publish: 'basic.publish to the stream queue on a confirm channel',
+        maxUnconfirmed: AMQP_MAX_UNCONFIRMED,
+        publishBurst: AMQP_PUBLISH_BURST,
+      };
     }
+    return peerResult(workload.records, workload.recordSize, millis, this.#durability(), false, {
+      ...this.#params(),
+      ...how,
+    });
   }
 
   async consume(workload: PeerWorkload): Promise<PeerResult> {
     checkWorkload(workload.records, workload.recordSize);
-    const connection = await this.#connect();
-    try {
-      const channel = await connection.createChannel();
-      await channel.prefetch(PREFETCH);
-      let received = 0;
-      let wrongSize = -1;
-      let done!: () => void;
-      const finished = new Promise<void>((resolve) => {
-        done = resolve;
-      });
-      const onMessage = (m: ConsumeMessage | null): void => {
-        if (m === null) return;
-        if (m.content.length !== workload.recordSize) wrongSize = m.content.length;
-        received++;
-        if (received % ACK_EVERY === 0 || received === workload.records) channel.ack(m, true);
-        if (received === workload.records) done();
-      };
-      const began = performance.now();
-      // Each run is a new consumer from the stream's first offset, so consume can repeat.
-      const { consumerTag } = await channel.consume(QUEUE, onMessage, {
-        noAck: false,
-        arguments: { 'x-stream-offset': 'first' },
-      });
-      await finished;
-      const millis = performance.now() - began;
-      await channel.cancel(consumerTag);
-      if (wrongSize >= 0) {
-        throw new Error(`a message of ${wrongSize} bytes, expected ${workload.recordSize}`);
+    let millis: number;
+    let how: Record<string, unknown>;
+    if (this.#protocol === 'stream') {
+      const client = await openStreamClient(this.#streamPort);
+      try {
+        millis = await readFromStream(client, QUEUE, workload.records, workload.recordSize);
+      } finally {
+        await client.close();
       }
-      return peerResult(received, workload.recordSize, millis, this.#durability(), false, {
-        ...this.#params(),
+      how = {
+        consumer: 'stream consumer from the first offset',
+        credits: `${INITIAL_CREDITS} chunks at subscription, ${CREDIT_STEP} more per chunk received`,
+      };
+    } else {
+      const connection = await openAmqp(this.#amqpPort);
+      try {
+        millis = await readOverAmqp(connection, QUEUE, workload.records, workload.recordSize);
+      } finally {
+        await connection.close();
+      }
+      how = {
         consumer: "basic.consume with x-stream-offset 'first'",
         prefetch: PREFETCH,
         ack: `ack(multiple) every ${ACK_EVERY} deliveries`,
-      });
-    } finally {
-      await connection.close();
+      };
     }
+    return peerResult(workload.records, workload.recordSize, millis, this.#durability(), false, {
+      ...this.#params(),
+      ...how,
+    });
   }
 
   async stop(): Promise<void> {
@@ -277,14 +283,13 @@ export class RabbitMqStreamPeer implements Peer {
   #params(): Record<string, unknown> {
     return {
       server: this.#version,
-      client: 'amqplib 2 (AMQP 0-9-1; the stream-protocol client needs RabbitMQ 3.11+)',
-      queue: `${QUEUE} (x-queue-type stream)`,
+      client:
+        this.#protocol === 'stream'
+          ? 'rabbitmq-stream-js-client 1.0 (stream protocol; shim skips its 3.11-only handshake step)'
+          : 'amqplib 2 (AMQP 0-9-1)',
+      queue: `${QUEUE} (x-queue-type stream, 1 replica)`,
       serverStartSeconds: +(this.#bootMillis / 1000).toFixed(2),
     };
-  }
-
-  #connect(): Promise<ChannelModel> {
-    return amqp.connect(`amqp://guest:guest@127.0.0.1:${this.#amqpPort}`);
   }
 }
 

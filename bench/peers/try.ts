@@ -1,14 +1,16 @@
 /**
  * Runs the peers standalone and prints their figures:
  *   tsx bench/peers/try.ts [name] [--records N] [--size B] [--fsync]
- * `name` is a peer's name or a part of it (redis, nats, rabbitmq); all peers by default.
+ * `name` is a peer's name or a part of it (redis, nats, rabbitmq); without one, the peers the
+ * suite runs (bench/peers/index.ts `peers`; `morePeers` run only when named).
  * Each peer starts its server, produces N records of B bytes, consumes them, and stops.
  */
 import { parseArgs } from 'node:util';
 import { machine } from '../common.js';
-import { peers } from './index.js';
+import { morePeers, peers } from './index.js';
 import type { PeerResult } from './types.js';
 
+const all = [...peers, ...morePeers];
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
@@ -20,7 +22,7 @@ const { values, positionals } = parseArgs({
 });
 if (values.help) {
   console.log('usage: tsx bench/peers/try.ts [name] [--records N] [--size B] [--fsync]');
-  console.log(`peers: ${peers.map((p) => p.name).join(', ')}`);
+  console.log(`peers: ${all.map((p) => p.name).join(', ')}`);
   process.exit(0);
 }
 const records = Number(values.records);
@@ -29,12 +31,13 @@ if (!Number.isInteger(records) || records < 1 || !Number.isInteger(recordSize) |
   console.error('--records and --size take positive integers');
   process.exit(2);
 }
-const chosen = peers.filter(
+// A name picks every peer containing it; no name runs the suite's peers.
+const chosen = (positionals.length === 0 ? peers : all).filter(
   (p) => positionals.length === 0 || positionals.some((n) => p.name.includes(n)),
 );
 if (chosen.length === 0) {
   console.error(
-    `no peer matches ${positionals.join(' ')}; peers: ${peers.map((p) => p.name).join(', ')}`,
+    `no peer matches ${positionals.join(' ')}; peers: ${all.map((p) => p.name).join(', ')}`,
   );
   process.exit(2);
 }

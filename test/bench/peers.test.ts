@@ -113,7 +113,17 @@ describe('benchmark peers', () => {
     const r = await roundTrip(new RabbitMqStreamPeer(), false);
     if (r.records > 0) {
       assert.match(r.durability, /stream queue/);
+      assert.match(String(r.params.client), /stream protocol/);
       assert.equal(typeof r.params.serverStartSeconds, 'number');
+    }
+  });
+
+  it('RabbitMQ stream queue over AMQP 0-9-1: the same round trip with amqplib', async () => {
+    const r = await roundTrip(new RabbitMqStreamPeer({ protocol: 'amqp' }), true);
+    if (r.records > 0) {
+      assert.match(String(r.params.client), /amqplib/);
+      assert.match(r.durability, /NOT available/);
+      assert.equal(r.fsyncPerWrite, false);
     }
   });
 

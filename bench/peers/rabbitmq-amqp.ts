@@ -1,0 +1,111 @@
+/**
+ * RabbitMQ stream queues over AMQP 0-9-1 (amqplib): publisher confirms with a bounded number
+ * unconfirmed, and a consumer with a large prefetch reading from the stream's first offset.
+ * RabbitMQ documents this path as slower than its stream protocol; it is kept to show the
+ * difference and for RabbitMQ versions the stream client cannot talk to.
+ */
+import amqp, { type ChannelModel, type ConsumeMessage } from 'amqplib';
+import { AckWindow } from './workload.js';
+
+/** Publishes awaiting their confirm at once. */
+export const MAX_UNCONFIRMED = 5000;
+/** Publishes written in one go once the window has room for them (see AckWindow.acquire). */
+export const PUBLISH_BURST = 500;
+/** Deliveries the server may send ahead of our acks (basic.qos, required for stream queues). */
+export const PREFETCH = 5000;
+/** One `ack(multiple)` per this many deliveries keeps the prefetch window open. */
+export const ACK_EVERY = 1000;
+
+/** Connects to the node's AMQP port on 127.0.0.1 as guest. */
+export function openAmqp(port: number): Promise<ChannelModel> {
+  return amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`);
+}
+
+/** Declares `queue` as a durable stream queue; resolves with the server's version. */
+export async function declareStreamQueue(port: number, queue: string): Promise<string> {
+  const connection = await openAmqp(port);
+  try {
+    const channel = await connection.createChannel();
+    await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'stream' } });
+    return String(connection.connection.serverProperties.version);
+  } finally {
+    await connection.close();
+  }
+}
+
+/**
+ * Publishes `records` copies of `payload` to `queue` on a confirm channel; resolves with the
+ * milliseconds from the first publish to the last confirm.
+ */
+export async function publishOverAmqp(
+  connection: ChannelModel,
+  queue: string,
+  records: number,
+  payload: Buffer,
+): Promise<number> {
+  const channel = await connection.createConfirmChannel();
+  const window = new AckWindow(MAX_UNCONFIRMED);
+  const confirmed = (err: unknown): void => {
+    if (err !== null && err !== undefined) window.fail(new Error(`publish nacked: ${err}`));
+    else window.release();
+  };
+  let drained: (() => void) | null = null;
+  channel.on('drain', () => drained?.());
+  const began = performance.now();
+  for (let sent = 0; sent < records; ) {
+    const burst = Math.min(PUBLISH_BURST, records - sent);
+    await window.acquire(burst);
+    let full = false;
+    for (let i = 0; i < burst; i++) {
+      full = !channel.publish('', queue, payload, {}, confirmed) || full;
+    }
+    sent += burst;
+    if (full) {
+      // The channel's write buffer is over its mark: let it empty before writing more.
+      await new Promise<void>((resolve) => {
+        drained = resolve;
+      });
+      drained = null;
+    }
+  }
+  await window.drain();
+  return performance.now() - began;
+}
+
+/**
+ * Reads `records` messages from the start of stream queue `queue`; resolves with the
+ * milliseconds from the subscription to the last message.
+ */
+export async function readOverAmqp(
+  connection: ChannelModel,
+  queue: string,
+  records: number,
+  recordSize: number,
+): Promise<number> {
+  const channel = await connection.createChannel();
+  await channel.prefetch(PREFETCH);
+  let received = 0;
+  let wrongSize = -1;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const onMessage = (m: ConsumeMessage | null): void => {
+    if (m === null) return;
+    if (m.content.length !== recordSize) wrongSize = m.content.length;
+    received++;
+    if (received % ACK_EVERY === 0 || received === records) channel.ack(m, true);
+    if (received === records) done();
+  };
+  const began = performance.now();
+  // Each run is a new consumer from the stream's first offset, so reading can repeat.
+  const { consumerTag } = await channel.consume(queue, onMessage, {
+    noAck: false,
+    arguments: { 'x-stream-offset': 'first' },
+  });
+  await finished;
+  const millis = performance.now() - began;
+  await channel.cancel(consumerTag);
+  if (wrongSize >= 0) throw new Error(`a message of ${wrongSize} bytes, expected ${recordSize}`);
+  return millis;
+}
