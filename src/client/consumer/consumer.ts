@@ -11,59 +11,38 @@
  * ```
  */
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
-import { type ClientOptions, Cluster } from '../cluster.js';
+import { Cluster } from '../cluster.js';
 import { ClientClosedError } from '../errors.js';
-import { ASSIGNORS, type Assignor, rangeAssignor } from './assignors.js';
+import { ASSIGNORS, rangeAssignor } from './assignors.js';
 import { ConsumerBatch, type ConsumerRecord } from './consumer-batch.js';
 import { Fetcher, type PartitionState } from './fetcher.js';
 import { GroupMember, type GroupHost } from './group.js';
+import {
+  type IterationOptions,
+  iterateBatches,
+  iterateMessages,
+  type PollLoop,
+} from './iteration.js';
 import {
   commitOffsets,
   EARLIEST_TIMESTAMP,
   fetchCommitted,
   LATEST_TIMESTAMP,
-  listOffsets,
   type TopicPartition,
   type TopicPartitionOffset,
   tpKey,
 } from './offsets.js';
+import type { ConsumerOptions, RebalanceListener } from './options.js';
+import { offsetsForTimestamp, startingPositions } from './positions.js';
 
-export type { ConsumerRecord, TopicPartition, TopicPartitionOffset };
+export type {
+  ConsumerOptions,
+  ConsumerRecord,
+  RebalanceListener,
+  TopicPartition,
+  TopicPartitionOffset,
+};
 export { ConsumerBatch };
-
-/** Rebalance listeners. */
-export interface RebalanceListener {
-  onAssigned?(partitions: TopicPartition[]): void | Promise<void>;
-  onRevoked?(partitions: TopicPartition[]): void | Promise<void>;
-  /** Partitions taken away without a clean revoke (session expired, fenced): do not commit them. */
-  onLost?(partitions: TopicPartition[]): void | Promise<void>;
-}
-
-/** Consumer settings; names and defaults follow the Java client's. */
-export interface ConsumerOptions extends ClientOptions {
-  groupId?: string;
-  /** Static membership (KIP-345). */
-  groupInstanceId?: string;
-  /** Where to start without a committed offset. Default 'latest'. */
-  autoOffsetReset?: 'earliest' | 'latest' | 'none';
-  /** Default true (needs groupId). */
-  enableAutoCommit?: boolean;
-  autoCommitIntervalMs?: number;
-  sessionTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
-  /** Longest time between two polls (asking for the next batch) before the member leaves. Default 300000. */
-  maxPollIntervalMs?: number;
-  /** Assignors by preference; names or objects. Default ['range', 'cooperative-sticky'] as Java. */
-  partitionAssignors?: Array<Assignor | 'range' | 'roundrobin' | 'cooperative-sticky'>;
-  isolationLevel?: 'read_uncommitted' | 'read_committed';
-  fetchMinBytes?: number;
-  fetchMaxBytes?: number;
-  fetchMaxWaitMs?: number;
-  maxPartitionFetchBytes?: number;
-  /** Batches kept ready per partition ahead of the user. Default 2. */
-  prefetchBatches?: number;
-  rebalanceListener?: RebalanceListener;
-}
 
 /** A Kafka consumer. */
 export class Consumer {
@@ -250,19 +229,8 @@ export class Consumer {
   }
 
   private async seekToTimestampOrSpecial(tps: TopicPartition[], ts: number): Promise<void> {
-    const found = await listOffsets(this.cluster, tps, ts, this.isolationLevel);
-    const needEnd = tps.filter(
-      (tp) => (found.get(tpKey(tp.topic, tp.partition))?.offset ?? -1) < 0,
-    );
-    const ends =
-      needEnd.length > 0
-        ? await listOffsets(this.cluster, needEnd, LATEST_TIMESTAMP, this.isolationLevel)
-        : new Map();
-    for (const tp of tps) {
-      const k = tpKey(tp.topic, tp.partition);
-      const o = found.get(k)?.offset ?? -1;
-      this.seek(tp, o >= 0 ? o : (ends.get(k)?.offset ?? 0));
-    }
+    const offsets = await offsetsForTimestamp(this.cluster, tps, ts, this.isolationLevel);
+    for (const tp of tps) this.seek(tp, offsets.get(tpKey(tp.topic, tp.partition)) ?? 0);
   }
 
   /** Stops fetching from partitions (positions are kept). */
@@ -356,29 +324,17 @@ export class Consumer {
       for (const [k, v] of await fetchCommitted(conn, this.options.groupId, tps))
         if (v.offset >= 0) committed.set(k, v.offset);
     }
-    const rest = tps.filter((tp) => !committed.has(tpKey(tp.topic, tp.partition)));
-    const policy = this.options.autoOffsetReset ?? 'latest';
-    if (rest.length > 0 && policy === 'none') {
-      throw new KafkaError(
-        ErrorCode.OFFSET_OUT_OF_RANGE,
-        `(no committed offset for ${rest.map((tp) => `${tp.topic}-${tp.partition}`).join(', ')} and autoOffsetReset is 'none')`,
-      );
-    }
-    const found =
-      rest.length > 0
-        ? await listOffsets(
-            this.cluster,
-            rest,
-            policy === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP,
-            this.isolationLevel,
-          )
-        : new Map();
-    for (const tp of tps) {
-      const k = tpKey(tp.topic, tp.partition);
+    const positions = await startingPositions(
+      this.cluster,
+      tps,
+      committed,
+      this.options.autoOffsetReset ?? 'latest',
+      this.isolationLevel,
+    );
+    for (const [k, o] of positions) {
       const s = this.assignment.get(k);
+      // Seeked, paused or reassigned meanwhile: that position wins.
       if (!s || s.epoch !== epochs.get(k) || s.position !== null) continue;
-      const o = committed.get(k) ?? found.get(k)?.offset;
-      if (o === undefined) continue;
       s.position = o;
       s.fetchOffset = o;
     }
@@ -472,38 +428,8 @@ export class Consumer {
    * Batches as they arrive, one partition's fetched records each. A batch counts as processed
    * (its offsets become committable) when the loop asks for the next one.
    */
-  async *batches(options: { idleTimeoutMs?: number } = {}): AsyncGenerator<ConsumerBatch> {
-    let prev: ConsumerBatch | undefined;
-    let idleSince = Date.now();
-    try {
-      while (!this.closed) {
-        if (prev) {
-          this.markProcessed(prev);
-          prev = undefined;
-        }
-        let b: ConsumerBatch | undefined;
-        try {
-          b = await this.poll(1000);
-        } catch (err) {
-          // close() from elsewhere ends the iteration instead of failing it.
-          if (this.closed) return;
-          throw err;
-        }
-        if (!b) {
-          if (
-            options.idleTimeoutMs !== undefined &&
-            Date.now() - idleSince >= options.idleTimeoutMs
-          )
-            return;
-          continue;
-        }
-        idleSince = Date.now();
-        prev = b;
-        yield b;
-      }
-    } finally {
-      if (prev) this.markProcessed(prev);
-    }
+  batches(options: IterationOptions = {}): AsyncGenerator<ConsumerBatch> {
+    return iterateBatches(this.pollLoop, options);
   }
 
   /**
@@ -511,36 +437,16 @@ export class Consumer {
    * past the last record the loop saw. Auto-commits happen between batches (in the poll), so they
    * never cover a record that has not been handed out and finished.
    */
-  async *messages(options: { idleTimeoutMs?: number } = {}): AsyncGenerator<ConsumerRecord> {
-    let idleSince = Date.now();
-    while (!this.closed) {
-      let b: ConsumerBatch | undefined;
-      try {
-        b = await this.poll(1000);
-      } catch (err) {
-        if (this.closed) return;
-        throw err;
-      }
-      if (!b) {
-        if (options.idleTimeoutMs !== undefined && Date.now() - idleSince >= options.idleTimeoutMs)
-          return;
-        continue;
-      }
-      idleSince = Date.now();
-      const s = this.assignment.get(tpKey(b.topic, b.partition));
-      let stale = false;
-      for (const r of b) {
-        // A seek, pause or rebalance during the loop makes the rest of the batch stale.
-        if (!s || s.epoch !== b.epoch || this.assignment.get(tpKey(b.topic, b.partition)) !== s) {
-          stale = true;
-          break;
-        }
-        s.position = r.offset + 1;
-        yield r;
-      }
-      if (!stale) this.markProcessed(b);
-    }
+  messages(options: IterationOptions = {}): AsyncGenerator<ConsumerRecord> {
+    return iterateMessages(this.pollLoop, options);
   }
+
+  private readonly pollLoop: PollLoop = {
+    poll: (timeoutMs) => this.poll(timeoutMs),
+    markProcessed: (batch) => this.markProcessed(batch),
+    isClosed: () => this.closed,
+    stateOf: (topic, partition) => this.assignment.get(tpKey(topic, partition)),
+  };
 
   // ---- commits -------------------------------------------------------------------------------
 
