@@ -53,6 +53,7 @@ export type BrokerRuntime = 'compiled' | 'tsx';
 
 /** What the results say about the broker's runtime. */
 export function describeRuntime(runtime: BrokerRuntime, build: string | null): string {
+  if (runtime === 'tsx' && build !== null) return `TypeScript sources through tsx: ${build}`;
   return runtime === 'compiled'
     ? `compiled JavaScript (src/ built into .tmp/bench-broker; ${build ?? 'not built'})`
     : 'TypeScript sources through tsx (its loader adds ~60 MB RSS; the RSS goal needs the compiled runtime)';
@@ -81,12 +82,18 @@ export class BrookBroker {
 
   /** Starts `brook start` with {@link BROKER_SETTINGS}, compiled first for 'compiled'. */
   static async start(runtime: BrokerRuntime): Promise<BrookBroker> {
+    let build: string | null = null;
     if (runtime === 'compiled') {
-      const build = await buildBroker();
-      return new BrookBroker(await startCompiledBroker(BROKER_SETTINGS), runtime, build);
+      try {
+        build = await buildBroker();
+        return new BrookBroker(await startCompiledBroker(BROKER_SETTINGS), runtime, build);
+      } catch (e) {
+        // E.g. an installed package without TypeScript: measure the sources rather than nothing.
+        build = `compiling failed (${(e as Error).message.slice(0, 200)}), so the sources ran through tsx`;
+      }
     }
     const args = BROKER_SETTINGS.flatMap((s) => ['--set', s]);
-    return new BrookBroker(await startBroker({ args, timeoutMs: 60000 }), runtime, null);
+    return new BrookBroker(await startBroker({ args, timeoutMs: 60000 }), 'tsx', build);
   }
 
   get port(): number {

@@ -111,12 +111,22 @@ export async function kcatConsume(
   topic: string,
   expected: number,
 ): Promise<number> {
+  const { seconds, records } = await kcatConsumeAll(bootstrap, topic);
+  if (records !== expected) {
+    throw new Error(`kcat read ${records} records of ${topic}, expected ${expected}`);
+  }
+  return seconds;
+}
+
+/** Reads a topic from the beginning to its end with kcat: seconds and records read. */
+export async function kcatConsumeAll(
+  bootstrap: string,
+  topic: string,
+): Promise<{ seconds: number; records: number }> {
   const started = performance.now();
   const n = await kcat(
     ['-b', bootstrap, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '.'],
     300000,
   );
-  const secs = (performance.now() - started) / 1000;
-  if (n !== expected) throw new Error(`kcat read ${n} records of ${topic}, expected ${expected}`);
-  return secs;
+  return { seconds: (performance.now() - started) / 1000, records: n };
 }

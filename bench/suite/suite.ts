@@ -138,7 +138,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutput> {
             broker = BrookBroker.start(runtime);
             void broker.then(
               (b) => {
-                runtimeText = describeRuntime(runtime, b.build);
+                runtimeText = describeRuntime(b.runtime, b.build);
                 progress.print(`  (Brook broker: ${runtimeText}, pid ${b.pid}, ${b.bootstrap})`);
               },
               () => undefined,
