@@ -1,8 +1,8 @@
 /**
  * Disk full: the broker runs on a small file system (a size-limited tmpfs, else a loop-mounted
  * image) and producers write until it is full. Produce must answer KAFKA_STORAGE_ERROR (never
- * crash the broker), reads keep working, nothing acknowledged is lost (also across a SIGKILL on
- * the full disk), and appends resume once space is freed.
+ * crash the broker), reads keep working, nothing acknowledged is lost (also across a SIGKILL and
+ * a SIGTERM on the full disk), and appends resume once space is freed.
  */
 import assert from 'node:assert/strict';
 import { rmSync, statfsSync, writeFileSync } from 'node:fs';
@@ -152,6 +152,20 @@ test('disk full: produce gets KAFKA_STORAGE_ERROR, reads keep working, nothing a
     await committed(),
     [1, 1],
     'committed offsets survive the crash on the full disk',
+  );
+
+  // A clean stop on the full disk cannot write its checkpoints: it says so, exits, and the next
+  // start recovers (nothing acknowledged lost).
+  assert.equal(await broker.stop(), 0, 'SIGTERM on the full disk still exits');
+  assert.ok(
+    broker.linesOf().some((l) => /did not shut down cleanly/.test(String(l.msg))),
+    'the failed clean shutdown is logged',
+  );
+  await broker.start();
+  checkAll(
+    ledger,
+    await readTopic(broker.port, TOPIC, PARTITIONS),
+    'after SIGTERM on the full disk',
   );
 
   // Room is made: appends resume at the log end.
