@@ -182,6 +182,10 @@ describe(`bad input (${faultsMode()} mode)`, () => {
     });
     for (const f of new Set(failures)) t.diagnostic(`handler failure: ${f}`);
     assertHealthy('after the fuzzer');
+    // A handler that throws on a decoded request is a bug in that handler (bad input must get
+    // a typed error), but handlers are not this suite's to fix: CI reports them, the long run
+    // fails on them.
+    if (faultsMode() !== 'ci') assert.deepEqual([...new Set(failures)], [], 'handler failures');
     assert.ok(counts.inputs >= scale(1_000, 10_000), `${counts.inputs} inputs tried`);
     assert.ok(counts.closed > 0 && counts.errorResponses > 0, 'both refusals were seen');
     assert.ok(canary.rounds > 0, 'the well-behaved client made progress');
