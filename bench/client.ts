@@ -9,6 +9,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -222,12 +223,12 @@ const kafkajs: BenchClient = {
  * only API) and counts delivery reports; the consumer is manually assigned and reads in batches of
  * 1000 (`consume(n)`, its fastest mode), clock from `assign` as Brook's.
  */
-function rdkafka(lib: typeof RdKafka): BenchClient {
+function rdkafka(lib: typeof RdKafka, version: string): BenchClient {
   const QUEUE_FULL = lib.CODES.ERRORS.ERR__QUEUE_FULL;
   return {
     name: 'node-rdkafka',
     settings: {
-      version: `node-rdkafka (librdkafka ${lib.librdkafkaVersion})`,
+      version: `node-rdkafka ${version} (librdkafka ${lib.librdkafkaVersion})`,
       producer: "librdkafka defaults, dr_cb, 'request.required.acks': 1",
       consumer: 'manual assignment, consume(1000)',
     },
@@ -323,7 +324,10 @@ async function clients(log: (line: string) => void): Promise<BenchClient[]> {
   const list = [brook, kafkajs];
   try {
     const mod = (await import('node-rdkafka')) as typeof RdKafka & { default?: typeof RdKafka };
-    list.push(rdkafka(mod.default ?? mod));
+    const { version } = createRequire(import.meta.url)('node-rdkafka/package.json') as {
+      version: string;
+    };
+    list.push(rdkafka(mod.default ?? mod, version));
   } catch (e) {
     log(`node-rdkafka left out: ${(e as Error).message}`);
   }
