@@ -69,7 +69,9 @@ function assertHealthy(what: string): void {
 
 describe(`bad input (${faultsMode()} mode)`, () => {
   before(async () => {
+    // A loaded machine can take a while to start a broker from the TypeScript sources.
     broker = await startBroker({
+      timeoutMs: 60_000,
       args: [
         '--set',
         'group.initial.rebalance.delay.ms=0',

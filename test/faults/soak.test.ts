@@ -37,7 +37,9 @@ let broker: BrokerProcess;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
+  // A loaded machine can take a while to start a broker from the TypeScript sources.
   broker = await startBroker({
+    timeoutMs: 60_000,
     args: [
       ...GROUP_TEST_ARGS,
       // Small segments and size retention: segments roll and are deleted throughout the run,
