@@ -8,6 +8,13 @@
  * Node flags (`brook start`, `brook job run`), so they take exactly the code paths a user would.
  * They are put in their own process groups: a terminal's Ctrl-C reaches only this process, which
  * then stops them in order (jobs before the broker they commit to).
+ *
+ * Children must not outlive the demo when it is killed outright (kill -9, an OOM kill), which no
+ * handler of ours sees and Node has no prctl(PR_SET_PDEATHSIG) for. A small watchdog process
+ * (`node -e`, its own process group) is told each child's pid over a pipe from the demo; the
+ * pipe's end is the kernel's word that the demo is gone. On a clean stop the demo says `done`
+ * first; otherwise the watchdog stops the jobs (SIGTERM: they commit), then the broker, with
+ * SIGKILL for any that does not stop within 30 s, and exits.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -61,6 +68,93 @@ interface GeneratorModule {
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
+
+/**
+ * The watchdog's program, run as `node -e "(<source>)()"`: self-contained (no imports, no
+ * closure), since only its text crosses over.
+ */
+function watchdog(): void {
+  const jobs: number[] = [];
+  const brokers: number[] = [];
+  let done = false;
+  let pending = '';
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const signal = (pids: number[], sig: NodeJS.Signals): void => {
+    for (const pid of pids) {
+      try {
+        process.kill(-pid, sig); // the child's process group: it and anything it started
+      } catch {
+        try {
+          process.kill(pid, sig);
+        } catch {
+          // already gone
+        }
+      }
+    }
+  };
+  const stop = async (pids: number[]): Promise<void> => {
+    signal(pids, 'SIGTERM');
+    const deadline = Date.now() + 30_000;
+    while (pids.some(alive) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    signal(pids.filter(alive), 'SIGKILL');
+  };
+  process.stdin.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      const [what, pid] = line.split(' ');
+      if (what === 'done') done = true;
+      else if (what === 'job') jobs.push(Number(pid));
+      else if (what === 'broker') brokers.push(Number(pid));
+    }
+  });
+  process.stdin.on('close', () => {
+    if (done) process.exit(0);
+    // Jobs first: they commit to the broker on their way out.
+    stop(jobs)
+      .then(() => stop(brokers))
+      .finally(() => process.exit(0));
+  });
+}
+
+/** Starts the watchdog that stops the children if this process dies without stopping them. */
+function startWatchdog(): {
+  watch: (kind: 'job' | 'broker', child: ChildProcess) => void;
+  release: () => void;
+} {
+  // Run from the sources, tsx's transform names inner functions with a `__name` helper of the
+  // module; the watchdog's text gets a stand-in for it.
+  const dog = spawn(
+    process.execPath,
+    ['-e', `var __name = (f) => f;\n(${watchdog.toString()})();`],
+    {
+      stdio: ['pipe', 'ignore', 'ignore'],
+      detached: true,
+    },
+  );
+  dog.unref();
+  const stdin = dog.stdin!;
+  stdin.on('error', () => {}); // the watchdog gone: nothing to tell it
+  (stdin as unknown as { unref?: () => void }).unref?.();
+  return {
+    watch: (kind, child) => {
+      if (child.pid !== undefined) stdin.write(`${kind} ${child.pid}\n`);
+    },
+    release: () => {
+      stdin.end('done\n');
+    },
+  };
+}
 
 /** Starts this CLI again as a child, in its own process group. */
 function brook(args: string[]): ChildProcess {
@@ -171,6 +265,7 @@ async function runDemo(o: DemoOptions): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('exit', killChildren);
+  const dog = startWatchdog();
 
   const broker = brook([
     'start',
@@ -186,6 +281,7 @@ async function runDemo(o: DemoOptions): Promise<void> {
     'group.initial.rebalance.delay.ms=0',
   ]);
   children.push(broker);
+  dog.watch('broker', broker);
   const jobs: ChildProcess[] = [];
   let generators: Promise<void> | undefined;
   let failed = false;
@@ -214,6 +310,7 @@ async function runDemo(o: DemoOptions): Promise<void> {
       });
       jobs.push(child);
       children.push(child);
+      dog.watch('job', child);
     });
     const { tsImport } = await import('tsx/esm/api');
     const generate = (await tsImport(
@@ -247,6 +344,7 @@ async function runDemo(o: DemoOptions): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('exit', killChildren);
+    dog.release();
     say('brook demo: stopped');
   }
   process.exitCode = failed ? 1 : 0;

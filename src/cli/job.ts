@@ -15,7 +15,7 @@ import { describeCommand } from './job-describe.js';
 import { outputsCommand } from './job-outputs.js';
 import { createVersionOutputs } from './job-version-topics.js';
 import { reprocessCommand } from './job-reprocess.js';
-import { watchUntilEnd } from './job-until-end.js';
+import { boundedJob, type Ends, readInputEnds, watchUntilEnd } from './job-until-end.js';
 
 interface JobRunOptions {
   bootstrapServer: string;
@@ -33,6 +33,7 @@ async function runJob(file: string, o: JobRunOptions): Promise<void> {
   let container: Container;
   let job: AnyJob;
   let jobId: string;
+  let ends: Ends | undefined;
   try {
     const config = parsePairs(o.config, '--config');
     if (o.reset !== undefined) {
@@ -50,6 +51,11 @@ async function runJob(file: string, o: JobRunOptions): Promise<void> {
       job = versioned;
     }
     jobId = o.jobId ?? job.id;
+    if (o.untilEnd) {
+      // The bound is read before the container consumes anything.
+      ends = await readInputEnds(o.bootstrapServer, job);
+      job = boundedJob(job, ends);
+    }
     // Query servers read the serving alias from the same cluster.
     config['bootstrap.servers'] ??= o.bootstrapServer;
     container = new Container(job, {
@@ -86,6 +92,7 @@ async function runJob(file: string, o: JobRunOptions): Promise<void> {
         job,
         stop,
         signal: stopped.signal,
+        ...(ends === undefined ? {} : { ends }),
       }).catch((error: Error) => {
         process.stderr.write(`brook job run: --until-end: ${error.message}\n`);
         process.exitCode = 1;

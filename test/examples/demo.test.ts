@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -167,3 +168,49 @@ test('brook demo: outputs appear, SIGINT stops cleanly, a second start resumes',
   second.proc.kill('SIGINT');
   assert.equal(await second.exited, 0, second.output());
 });
+
+test('brook demo: kill -9 of the demo stops its broker and jobs too', async () => {
+  const port = await freePort();
+  let queryPort = 0;
+  for (let tries = 0; tries < 20 && queryPort === 0; tries++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const busy = await Promise.all([0, 1, 2].map((i) => listening(base + i)));
+    if (!busy.some(Boolean)) queryPort = base;
+  }
+  assert.notEqual(queryPort, 0, 'three free ports');
+  const demo = startDemo(port, queryPort);
+  await eventually(
+    'the demo is running',
+    () => demo.output().includes('Brook demo is running'),
+    60_000,
+  );
+  const ports = [port, queryPort, queryPort + 1, queryPort + 2];
+  await eventually('the broker and every query port listen', async () =>
+    (await Promise.all(ports.map(listening))).every(Boolean),
+  );
+  demo.proc.kill('SIGKILL');
+  assert.equal(await demo.exited, 'SIGKILL');
+  // No handler of the demo ran: its watchdog stops the children (jobs, then the broker).
+  for (const p of ports) {
+    await eventually(`port ${p} closed`, async () => !(await listening(p)), 90_000);
+  }
+  await eventually(
+    'no process of the demo left',
+    () => processesUsing(folder.path).length === 0,
+    60_000,
+  );
+});
+
+/** Pids of processes whose command line names `path` (the demo's data and state folders). */
+function processesUsing(path: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(path)) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
