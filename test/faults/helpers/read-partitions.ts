@@ -26,7 +26,10 @@ export interface PartitionRead {
   badBatches: number;
   highWatermark: number;
   logStartOffset: number;
-  /** A partition-level error code that stopped the read (0 when it reached the high watermark). */
+  /**
+   * A partition-level error code that stopped the read (0 when it reached the high watermark;
+   * -1 when the broker served a batch that cannot even be framed).
+   */
   errorCode: number;
   /** The offset the read stopped at. */
   stoppedAt: number;
@@ -90,8 +93,16 @@ export async function readPartition(
       try {
         size = checkBatchFrame(buf, at);
       } catch {
-        // A partial batch at the end of a response is normal (Kafka may cut one); a bad frame
-        // anywhere else is counted below by the CRC check of the next full response.
+        // A partial batch at the end of a response is normal (Kafka may cut one); the next fetch
+        // starts with it. A batch that cannot be framed even at the start of a response is
+        // damage served to the client.
+        if (at === 0) {
+          out.batches++;
+          out.badBatches++;
+          out.errorCode = -1;
+          out.stoppedAt = offset;
+          return out;
+        }
         break;
       }
       out.batches++;
