@@ -219,8 +219,23 @@ export class Log {
   }
 
   /**
+   * Whether an acknowledged append must wait for an fdatasync (`flush.policy=always`): then the
+   * caller of {@link appendToOs} waits for {@link waitForDurable} before answering.
+   */
+  get syncsEveryAppend(): boolean {
+    return this.config['flush.policy'] === 'always';
+  }
+
+  /** Resolves once every offset below `offset` is fdatasynced (group commit). */
+  waitForDurable(offset: number): Promise<void> {
+    return this.groupCommit.waitFor(offset);
+  }
+
+  /**
    * The synchronous part of `append`: the data is in the OS page cache when this returns (it
-   * survives a process crash, not a power loss). Exposed for callers that manage durability.
+   * survives a process crash, not a power loss). Exposed for callers that manage durability
+   * (the produce path, which so answers without a promise per append unless
+   * {@link syncsEveryAppend}).
    */
   appendToOs(batches: Buffer, opts: AppendOptions = {}): AppendResult {
     this.checkOpen();

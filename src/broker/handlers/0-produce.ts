@@ -1,6 +1,7 @@
 import { UnsupportedCompressionError } from '../../protocol/compression/codec.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type {
+  ProduceResponse,
   ProduceResponsePartitionProduceResponse,
   ProduceResponseTopicProduceResponse,
 } from '../../protocol/generated/index.js';
@@ -12,12 +13,13 @@ import {
   validateRecordBatch,
 } from '../../protocol/record-batch/index.js';
 import { LogClosedError } from '../../storage/errors.js';
+import type { AppendResult } from '../../storage/log-types.js';
 import { CloseConnection } from '../net/connection.js';
 import { maxMessageBytes } from '../topics/topic-config.js';
 import type { TopicInfo } from '../topics/topic-registry.js';
 import { noteError } from './partition-results.js';
 import { specHandler } from './spec-handler.js';
-import type { BrokerContext } from './types.js';
+import type { BrokerContext, RequestContext } from './types.js';
 
 /** A partition's records refused before they reach the log: the error code and Kafka's message. */
 class ProduceRejection extends Error {
@@ -119,17 +121,62 @@ function partitionResult(
   };
 }
 
+/**
+ * Records why an append failed on the partition's result. A log closed under us belongs to a
+ * topic deleted meanwhile; anything else is a storage failure, logged.
+ */
+function appendFailed(
+  ctx: RequestContext,
+  result: ProduceResponsePartitionProduceResponse,
+  err: unknown,
+  topic: string,
+  partition: number,
+): void {
+  const code =
+    err instanceof LogClosedError
+      ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+      : ErrorCode.KAFKA_STORAGE_ERROR;
+  if (code === ErrorCode.KAFKA_STORAGE_ERROR) {
+    ctx.log.error({ err, topic, partition }, 'append failed');
+  }
+  result.errorCode = code;
+  result.errorMessage = err instanceof Error ? err.message : String(err);
+  result.baseOffset = -1n;
+  result.logAppendTimeMs = -1n;
+  result.logStartOffset = -1n;
+  noteError(ctx, code);
+}
+
+/** The answer once every append is done: none at all for acks=0. */
+function produceResponse(
+  acks: number,
+  ctx: RequestContext,
+  responses: ProduceResponseTopicProduceResponse[],
+): ProduceResponse | null {
+  // acks=0: the client expects no response at all. As Kafka does, a failure closes the
+  // connection instead, which is the only way such a client can notice it.
+  if (acks === 0) {
+    if (ctx.errorCode !== 0) {
+      throw new CloseConnection(`acks=0 produce failed with error code ${ctx.errorCode}`);
+    }
+    return null;
+  }
+  return { responses, throttleTimeMs: 0 };
+}
+
 export const produceHandler = specHandler(0, {
   minVersion: 3,
   maxVersion: 13,
-  async handle(req, ctx) {
+  // Synchronous unless a partition syncs every append (flush.policy=always): the data is in the
+  // OS when appendToOs returns, so the common case costs no promise, closure or microtask.
+  handle(req, ctx) {
     const broker = ctx.broker;
     const version = ctx.header.apiVersion;
     const now = Date.now();
     const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
     const responses: ProduceResponseTopicProduceResponse[] = [];
-    const pending: Promise<void>[] = [];
-    // Every append starts synchronously, in request order, before anything is awaited: two
+    let pending: Promise<void>[] | undefined;
+    // Every append happens synchronously, in request order, before anything is awaited: two
     // pipelined requests to the same partition land in the log in the order they were sent.
     for (const td of req.topicData) {
       const topic = version >= 13 ? broker.topics.byId(td.topicId) : broker.topics.get(td.name);
@@ -178,42 +225,33 @@ export const produceHandler = specHandler(0, {
         }
         const result = partitionResult(pd.index, ErrorCode.NONE);
         out.partitionResponses.push(result);
-        const records = pd.records as Buffer;
+        let appended: AppendResult;
+        try {
+          appended = log.appendToOs(pd.records as Buffer, idem.appendOptions);
+        } catch (err) {
+          appendFailed(ctx, result, err, topic.name, pd.index);
+          continue;
+        }
+        result.baseOffset = BigInt(appended.baseOffset);
+        result.logAppendTimeMs = BigInt(appended.logAppendTime);
+        result.logStartOffset = BigInt(appended.logStartOffset);
+        if (!log.syncsEveryAppend) {
+          broker.appends.notify(topic.name, pd.index);
+          continue;
+        }
+        const name = topic.name;
+        const index = pd.index;
+        pending ??= [];
         pending.push(
-          log.append(records, idem.appendOptions).then(
-            (r) => {
-              result.baseOffset = BigInt(r.baseOffset);
-              result.logAppendTimeMs = BigInt(r.logAppendTime);
-              result.logStartOffset = BigInt(r.logStartOffset);
-              broker.appends.notify(topic.name, pd.index);
-            },
-            (err: Error) => {
-              // A log closed under us belongs to a topic deleted meanwhile.
-              const code =
-                err instanceof LogClosedError
-                  ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-                  : ErrorCode.KAFKA_STORAGE_ERROR;
-              if (code === ErrorCode.KAFKA_STORAGE_ERROR) {
-                ctx.log.error({ err, topic: topic.name, partition: pd.index }, 'append failed');
-              }
-              result.errorCode = code;
-              result.errorMessage = err.message;
-              noteError(ctx, code);
-            },
+          log.waitForDurable(appended.lastOffset + 1).then(
+            () => broker.appends.notify(name, index),
+            (err: unknown) => appendFailed(ctx, result, err, name, index),
           ),
         );
       }
     }
-    await Promise.all(pending);
-    // acks=0: the client expects no response at all. As Kafka does, a failure closes the
-    // connection instead, which is the only way such a client can notice it.
-    if (req.acks === 0) {
-      if (ctx.errorCode !== 0) {
-        throw new CloseConnection(`acks=0 produce failed with error code ${ctx.errorCode}`);
-      }
-      return null;
-    }
-    return { responses, throttleTimeMs: 0 };
+    if (pending === undefined) return produceResponse(req.acks, ctx, responses);
+    return Promise.all(pending).then(() => produceResponse(req.acks, ctx, responses));
   },
   errorResponse(req, _version, errorCode) {
     return {
