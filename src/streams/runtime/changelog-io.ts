@@ -17,6 +17,36 @@ import type {
   ChangelogWriter,
 } from '../stores/changelog.js';
 
+/**
+ * Counts a container's unacknowledged produce calls, outputs and changelogs together, so that
+ * the run loop can stop taking input while the producer is behind (back-pressure): a task that
+ * writes its store faster than the brokers acknowledge must not buffer without bound.
+ */
+export class SendTracker {
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  /** Tracks `sent` until it settles (its failure is reported by whoever awaits it). */
+  add(sent: Promise<unknown>): void {
+    this.#inFlight.add(sent);
+    const done = (): void => {
+      this.#inFlight.delete(sent);
+    };
+    sent.then(done, done);
+  }
+
+  /** Produce calls not yet acknowledged. */
+  get size(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Waits until at most `limit` produce calls are unacknowledged. */
+  async waitBelow(limit: number): Promise<void> {
+    while (this.#inFlight.size > limit) {
+      await Promise.race(this.#inFlight).catch(() => {});
+    }
+  }
+}
+
 /** Records per produce call: large enough to batch well, small enough to bound buffering. */
 const SEND_CHUNK = 2048;
 
@@ -34,11 +64,14 @@ export class ProducerChangelogWriter implements ChangelogWriter {
   #lastOffset: ChangelogOffset | null = null;
   /** The first send failure; every later flush reports it (the changelog has a gap). */
   #failure: Error | undefined;
+  readonly #tracker: SendTracker | undefined;
 
-  constructor(producer: Producer, topic: string, partition: number) {
+  /** `tracker` counts this writer's produce calls with the container's others (back-pressure). */
+  constructor(producer: Producer, topic: string, partition: number, tracker?: SendTracker) {
     this.#producer = producer;
     this.#topic = topic;
     this.#partition = partition;
+    this.#tracker = tracker;
   }
 
   append(key: Buffer, value: Buffer | null): void {
@@ -47,20 +80,27 @@ export class ProducerChangelogWriter implements ChangelogWriter {
     if (this.#chunk.length >= SEND_CHUNK) this.#send();
   }
 
+  /**
+   * Resolves when the changes appended before the call are acknowledged, with the offset of the
+   * last of them (appends made meanwhile belong to the next flush).
+   */
   async flush(): Promise<ChangelogOffset | null> {
     this.#send();
     const pending = this.#inFlight;
     this.#inFlight = [];
+    let last: ChangelogOffset | null = null;
     for (const p of pending) {
       try {
         const metas = await p;
-        const last = metas[metas.length - 1];
-        if (last !== undefined && last.offset >= 0) this.#lastOffset = last.offset;
+        const meta = metas[metas.length - 1];
+        if (meta !== undefined && meta.offset >= 0) last = meta.offset;
       } catch (error) {
         this.#failure ??= error instanceof Error ? error : new Error(String(error));
       }
     }
     if (this.#failure !== undefined) throw this.#failure;
+    // Flushes run one at a time (commits are serialized), so the last offset seen is this one's.
+    if (last !== null) this.#lastOffset = last;
     return this.#lastOffset;
   }
 
@@ -69,6 +109,7 @@ export class ProducerChangelogWriter implements ChangelogWriter {
     const records = this.#chunk;
     this.#chunk = [];
     const sent = this.#producer.send(this.#topic, records);
+    this.#tracker?.add(sent);
     // Observed here so an unawaited failure is never an unhandled rejection; flush reports it.
     sent.catch(() => {});
     this.#inFlight.push(sent);

@@ -25,6 +25,7 @@ import { DEFAULT_STATE_DIR } from '../types.js';
 import { decodeCheckpointMetadata, encodeCheckpointMetadata } from './checkpoint.js';
 import { type RuntimeConfig, resolveRuntimeConfig } from './config.js';
 import { ContainerMetrics, startMetricsServer } from './metrics.js';
+import { SendTracker } from './changelog-io.js';
 import { OutputBuffer } from './output-buffer.js';
 import { taskAssignor } from './task-assignor.js';
 import { TaskInstance } from './task-instance.js';
@@ -44,8 +45,11 @@ export interface ContainerOptions {
   readonly logger?: Logger;
 }
 
-/** Unacknowledged output produce calls (of up to 1024 records each) before polling pauses. */
-const MAX_OUTPUT_CALLS = 256;
+/**
+ * Unacknowledged produce calls (outputs of up to 1024 records, changelog chunks of up to 2048)
+ * before polling pauses.
+ */
+const MAX_PRODUCE_CALLS = 256;
 
 /** Batches a task may have waiting behind an asynchronous `process` before polling pauses. */
 const MAX_QUEUED_BATCHES = 4;
@@ -71,6 +75,10 @@ export class Container {
   #producer: Producer | undefined;
   #consumer: Consumer | undefined;
   #outputs: OutputBuffer | undefined;
+  /** Produce calls in flight, outputs and changelogs: the back-pressure of the run loop. */
+  readonly #sends = new SendTracker();
+  /** The checkpoint being written in the background, while processing goes on. */
+  #committing: Promise<void> | undefined;
   #metricsServer: Server | undefined;
   #metricsPort: number | undefined;
   #taskCount = 0;
@@ -173,7 +181,7 @@ export class Container {
     for (const topic of [...outputTopics, ...changelogTopics(this.job, this.jobId)]) {
       await producer.cluster.waitForTopic(topic, 30_000);
     }
-    this.#outputs = new OutputBuffer(producer, (error) => this.#fail(error));
+    this.#outputs = new OutputBuffer(producer, (error) => this.#fail(error), this.#sends);
 
     const consumer = new Consumer({
       ...this.#client,
@@ -227,23 +235,28 @@ export class Container {
   async #loop(): Promise<void> {
     const consumer = this.#consumer!;
     const outputs = this.#outputs!;
+    const sends = this.#sends;
     const { commitMs, windowMs } = this.#runtime;
     let nextCommit = Date.now() + commitMs;
     let nextWindow = windowMs > 0 ? Date.now() + windowMs : Number.POSITIVE_INFINITY;
     while (!this.#stopping) {
       if (this.#failure !== undefined) throw this.#failure;
-      const wait = Math.max(0, Math.min(100, nextCommit - Date.now(), nextWindow - Date.now()));
+      // A due commit does not shorten the wait while the previous one is in flight: a loop that
+      // never waits would run on microtasks alone and starve the I/O that commit waits for.
+      const commitAt = this.#committing === undefined ? nextCommit : Number.POSITIVE_INFINITY;
+      const wait = Math.max(0, Math.min(100, commitAt - Date.now(), nextWindow - Date.now()));
       const batch = await consumer.poll(wait);
       if (batch !== undefined) this.#dispatch(batch);
       outputs.send();
-      if (outputs.inFlight > MAX_OUTPUT_CALLS) await outputs.waitBelow(MAX_OUTPUT_CALLS / 2);
+      if (sends.size > MAX_PRODUCE_CALLS) await sends.waitBelow(MAX_PRODUCE_CALLS / 2);
       for (const task of this.#ready) {
         if (task.queued >= MAX_QUEUED_BATCHES && task.pending !== undefined) await task.pending;
       }
       const now = Date.now();
-      if (this.#commitRequested || now >= nextCommit) {
+      // One checkpoint at a time; a due one waits for the one in flight instead of piling up.
+      if ((this.#commitRequested || now >= nextCommit) && this.#committing === undefined) {
         this.#commitRequested = false;
-        await this.#lockWith(() => this.#commitAll());
+        this.#commitInBackground();
         nextCommit = Date.now() + commitMs;
       }
       if (now >= nextWindow) {
@@ -251,7 +264,23 @@ export class Container {
         nextWindow = Date.now() + windowMs;
       }
     }
+    await this.#committing;
     if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  /**
+   * Starts a checkpoint of every ready task and returns at once: processing goes on while the
+   * producer acknowledges what the checkpoint covers (see {@link Container.#commitAll}).
+   */
+  #commitInBackground(): void {
+    const committing = this.#lockWith(() => this.#commitAll()).then(
+      () => {},
+      (error: unknown) => this.#fail(error),
+    );
+    this.#committing = committing;
+    void committing.finally(() => {
+      if (this.#committing === committing) this.#committing = undefined;
+    });
   }
 
   #dispatch(batch: ConsumerBatch): void {
@@ -311,24 +340,42 @@ export class Container {
     return run;
   }
 
-  /** Checkpoints `tasks` (default: every ready task). */
+  /**
+   * Checkpoints `tasks` (default: every ready task), in Samza's order: outputs and changelogs
+   * flushed (acknowledged), then the checkpoint written. What the checkpoint covers is fixed
+   * synchronously at the start, once no task has a `process` call in flight: each task's input
+   * offsets, its stores' changes (handed to their changelogs by the flush calls) and the outputs
+   * so far. Processing may go on during the waits that follow; what it does belongs to the next
+   * checkpoint.
+   */
   async #commitAll(tasks: TaskInstance[] = [...this.#ready]): Promise<void> {
     if (tasks.length === 0) return;
-    const started = performance.now();
-    for (const task of tasks) await task.drain();
+    while (tasks.some((task) => task.pending !== undefined)) {
+      for (const task of tasks) await task.drain();
+    }
     if (this.#failure !== undefined) throw this.#failure;
+    // From here to the first await: the snapshot.
+    const started = performance.now();
     const outputsDone = this.#outputs!.flush();
+    const snapshots = tasks.map((task) => ({
+      task,
+      offsets: [...task.offsets],
+      stores: task.flushStores(),
+    }));
     const offsets: TopicPartitionOffset[] = [];
-    await Promise.all(
-      tasks.map(async (task) => {
-        const changelog = await task.flushStores();
-        const metadata = encodeCheckpointMetadata(changelog);
-        for (const [topic, offset] of task.offsets) {
+    try {
+      for (const { task, offsets: inputs, stores } of snapshots) {
+        const metadata = encodeCheckpointMetadata(await stores);
+        for (const [topic, offset] of inputs) {
           offsets.push({ topic, partition: task.partition, offset, metadata });
         }
-      }),
-    );
-    await outputsDone;
+      }
+      await outputsDone;
+    } catch (error) {
+      for (const s of snapshots) s.stores.catch(() => {});
+      outputsDone.catch(() => {});
+      throw error;
+    }
     if (offsets.length > 0) {
       try {
         await this.#consumer!.commitSync(offsets);
@@ -377,6 +424,7 @@ export class Container {
           config: this.#jobConfig,
           logger: this.logger,
           metrics: this.metrics,
+          sends: this.#sends,
           collector: this.#collector(),
           coordinator: this.#coordinator(),
           inputByTopic: this.#inputByTopic,

@@ -1,4 +1,5 @@
 import type { Producer, ProducerRecord, RecordMetadata } from '../../client/index.js';
+import type { SendTracker } from './changelog-io.js';
 
 /** Records per produce call. */
 const CHUNK = 1024;
@@ -14,9 +15,13 @@ export class OutputBuffer {
   readonly #chunks = new Map<string, ProducerRecord[]>();
   readonly #inFlight = new Set<Promise<RecordMetadata[]>>();
 
-  constructor(producer: Producer, onError: (error: unknown) => void) {
+  readonly #tracker: SendTracker | undefined;
+
+  /** `tracker` counts these produce calls with the changelogs' (the container's back-pressure). */
+  constructor(producer: Producer, onError: (error: unknown) => void, tracker?: SendTracker) {
     this.#producer = producer;
     this.#onError = onError;
+    this.#tracker = tracker;
   }
 
   add(topic: string, record: ProducerRecord): void {
@@ -34,22 +39,10 @@ export class OutputBuffer {
     for (const [topic, chunk] of this.#chunks) if (chunk.length > 0) this.#sendTopic(topic, chunk);
   }
 
-  /** Produce calls not yet acknowledged. */
-  get inFlight(): number {
-    return this.#inFlight.size;
-  }
-
   /**
-   * Waits until at most `limit` produce calls are unacknowledged: the container's back-pressure,
-   * so that a job producing faster than the brokers take it does not buffer without bound.
+   * Sends, then waits for every record added before the call to be acknowledged (records added
+   * meanwhile belong to the next flush); rejects on a failure.
    */
-  async waitBelow(limit: number): Promise<void> {
-    while (this.#inFlight.size > limit) {
-      await Promise.race(this.#inFlight).catch(() => {});
-    }
-  }
-
-  /** Sends, then waits for every record added so far to be acknowledged; rejects on a failure. */
   async flush(): Promise<void> {
     this.send();
     await Promise.all([...this.#inFlight]);
@@ -59,6 +52,7 @@ export class OutputBuffer {
     this.#chunks.set(topic, []);
     const sent = this.#producer.send(topic, chunk);
     this.#inFlight.add(sent);
+    this.#tracker?.add(sent);
     sent.then(
       () => this.#inFlight.delete(sent),
       (error: unknown) => {

@@ -29,7 +29,11 @@ import { SerializedStore } from '../stores/serialized-store.js';
 import { applySourceRecord, ReadOnlyStore, SourceOffsetWriter } from '../stores/source-backed.js';
 import { storeDirectory } from '../stores/state-dir.js';
 import { type TaskName, taskNameForPartition } from '../types.js';
-import { ConsumerChangelogReader, ProducerChangelogWriter } from './changelog-io.js';
+import {
+  ConsumerChangelogReader,
+  ProducerChangelogWriter,
+  type SendTracker,
+} from './changelog-io.js';
 import type { ContainerMetrics } from './metrics.js';
 
 /** Default entries in a store's write-back cache. */
@@ -46,6 +50,8 @@ export interface TaskEnvironment {
   readonly config: Readonly<Record<string, string>>;
   readonly logger: Logger;
   readonly metrics: ContainerMetrics;
+  /** The container's count of produce calls in flight (changelog writes count too). */
+  readonly sends?: SendTracker;
   readonly collector: MessageCollector<Outputs>;
   readonly coordinator: TaskCoordinator;
   /** Input name by topic. */
@@ -164,7 +170,7 @@ export class TaskInstance {
       const topic = spec.sourceTopic ?? changelogTopic(jobId, name);
       const writer =
         spec.sourceTopic === undefined
-          ? new ProducerChangelogWriter(producer, topic, this.partition)
+          ? new ProducerChangelogWriter(producer, topic, this.partition, this.#env.sends)
           : undefined;
       const reader = new ConsumerChangelogReader(client, admin, topic, this.partition, {
         skipKeyless: spec.sourceTopic !== undefined,

@@ -133,14 +133,21 @@ export class LmdbEngine implements BytesStore {
     this.#check();
     if (!this.#unsynced) return;
     const root = this.#root as unknown as Syncable;
-    await new Promise<void>((resolve, reject) => {
-      root.sync((error) =>
-        error
-          ? reject(new StoreEngineError(`LMDB sync failed in ${this.#dir}`, { cause: error }))
-          : resolve(),
-      );
-    });
+    // Cleared before the sync, not after: a write that lands while it runs (processing goes on
+    // during a commit) may miss this sync, and must leave the engine marked unsynced.
     this.#unsynced = false;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        root.sync((error) =>
+          error
+            ? reject(new StoreEngineError(`LMDB sync failed in ${this.#dir}`, { cause: error }))
+            : resolve(),
+        );
+      });
+    } catch (error) {
+      this.#unsynced = true;
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

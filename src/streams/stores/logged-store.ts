@@ -20,9 +20,10 @@ export interface LoggedStoreOptions {
  * Sends every change to the store's changelog as it reaches the engine, so the changelog alone
  * can rebuild the store. Reads pass straight through.
  *
- * `flush()` (commit) flushes the engine, then the changelog, and then records in the OFFSET file
+ * `flush()` (commit) flushes the changelog and the engine, and then records in the OFFSET file
  * that the engine is at the changelog's offset; `changelogOffset` is what the runtime puts in the
- * checkpoint next to the input offsets.
+ * checkpoint next to the input offsets. Everything a flush covers is decided when it is called,
+ * so writes made while it runs belong to the next one.
  */
 export class LoggedStore implements BytesStore {
   readonly #inner: BytesStore;
@@ -100,8 +101,17 @@ export class LoggedStore implements BytesStore {
 
   async flush(): Promise<void> {
     const writes = this.#writes;
-    await this.#inner.flush();
-    const offset = await this.#changelog.flush();
+    // The changelog flush is started first, synchronously: it covers exactly the changes made so
+    // far, which is what the checkpoint taken with this flush describes, even when processing
+    // goes on (and appends more) while the engine syncs and the producer waits for acks.
+    const changelog = this.#changelog.flush();
+    try {
+      await this.#inner.flush();
+    } catch (error) {
+      changelog.catch(() => {});
+      throw error;
+    }
+    const offset = await changelog;
     if (offset !== null) this.#offset = offset;
     // Only if nothing was written while we waited: otherwise the engine is past `offset`.
     if (this.#offsetFile !== undefined && this.#unrecorded && this.#writes === writes) {
