@@ -36,7 +36,14 @@ import {
   until,
 } from './process.js';
 import type { Peer, PeerResult, PeerStartOptions, PeerWorkload } from './types.js';
-import { AckWindow, checkWorkload, payloadOf, peerResult } from './workload.js';
+import {
+  AckWindow,
+  checkWorkload,
+  payloadOf,
+  peerResult,
+  untilReceived,
+  watchAcks,
+} from './workload.js';
 
 /** Publishes awaiting their PubAck at once. */
 const MAX_PENDING_ACKS = 4000;
@@ -132,6 +139,7 @@ export class NatsJetStreamPeer implements Peer {
       // the PubAcks on one subscription. js.publish() (one request, timer and promise per
       // message) ran ~10x slower here, which would measure the client rather than JetStream.
       const window = new AckWindow(MAX_PENDING_ACKS);
+      const endWatch = watchAcks(window);
       const inbox = createInbox();
       nc.subscribe(inbox, {
         callback: (err, m) => {
@@ -149,6 +157,7 @@ export class NatsJetStreamPeer implements Peer {
         sent += burst;
       }
       await window.drain();
+      endWatch();
       const millis = performance.now() - began;
       return peerResult(workload.records, workload.recordSize, millis, this.#durability(), false, {
         ...this.#params(),
@@ -189,7 +198,7 @@ export class NatsJetStreamPeer implements Peer {
           if (++received === workload.records) done();
         },
       });
-      await finished;
+      await untilReceived(finished, () => received, workload.records);
       const millis = performance.now() - began;
       await messages.close();
       if (wrongSize >= 0) {

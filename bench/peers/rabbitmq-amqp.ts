@@ -5,7 +5,7 @@
  * difference and for RabbitMQ versions the stream client cannot talk to.
  */
 import amqp, { type ChannelModel, type ConsumeMessage } from 'amqplib';
-import { AckWindow } from './workload.js';
+import { AckWindow, untilReceived, watchAcks } from './workload.js';
 
 /** Publishes awaiting their confirm at once. */
 export const MAX_UNCONFIRMED = 5000;
@@ -45,6 +45,7 @@ export async function publishOverAmqp(
 ): Promise<number> {
   const channel = await connection.createConfirmChannel();
   const window = new AckWindow(MAX_UNCONFIRMED);
+  const endWatch = watchAcks(window);
   const confirmed = (err: unknown): void => {
     if (err !== null && err !== undefined) window.fail(new Error(`publish nacked: ${err}`));
     else window.release();
@@ -69,6 +70,7 @@ export async function publishOverAmqp(
     }
   }
   await window.drain();
+  endWatch();
   return performance.now() - began;
 }
 
@@ -103,7 +105,7 @@ export async function readOverAmqp(
     noAck: false,
     arguments: { 'x-stream-offset': 'first' },
   });
-  await finished;
+  await untilReceived(finished, () => received, records);
   const millis = performance.now() - began;
   await channel.cancel(consumerTag);
   if (wrongSize >= 0) throw new Error(`a message of ${wrongSize} bytes, expected ${recordSize}`);

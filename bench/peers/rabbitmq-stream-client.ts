@@ -13,10 +13,24 @@ import { type Client, connect, Offset } from 'rabbitmq-stream-js-client';
 import type { Message } from 'rabbitmq-stream-js-client/dist/publisher.js';
 import { Connection } from 'rabbitmq-stream-js-client/dist/connection.js';
 import { creditsOnChunkReceived } from 'rabbitmq-stream-js-client/dist/consumer_credit_policy.js';
-import { AckWindow } from './workload.js';
+import { AckWindow, untilReceived, watchAcks } from './workload.js';
 
-/** Messages per publish frame (the client's default is 100). */
+/** Messages per publish frame at most (the client's default is 100). */
 export const MAX_CHUNK_LENGTH = 1000;
+/**
+ * Bytes of messages per publish frame at most. The client fills a frame with `maxChunkLength`
+ * messages without checking their total against the negotiated frame_max (1 MiB by default), and
+ * the node closes the connection on a larger frame: 1,000 1-KiB messages did exactly that.
+ */
+const FRAME_BUDGET = 512 * 1024;
+/** Per-message framing in a publish frame (publishing id, length, AMQP 1.0 sections). */
+const MESSAGE_OVERHEAD = 64;
+
+/** Messages per publish frame for records of `recordSize` bytes. */
+export function chunkLengthFor(recordSize: number): number {
+  const fit = Math.floor(FRAME_BUDGET / (recordSize + MESSAGE_OVERHEAD));
+  return Math.max(1, Math.min(MAX_CHUNK_LENGTH, fit));
+}
 /** Publishes awaiting their confirm at once. */
 export const MAX_UNCONFIRMED = 20000;
 /** Messages handed to the publisher in one go once the window has room for them. */
@@ -62,8 +76,12 @@ export async function publishToStream(
   records: number,
   payload: Buffer,
 ): Promise<number> {
-  const publisher = await client.declarePublisher({ stream, maxChunkLength: MAX_CHUNK_LENGTH });
+  const publisher = await client.declarePublisher({
+    stream,
+    maxChunkLength: chunkLengthFor(payload.length),
+  });
   const window = new AckWindow(MAX_UNCONFIRMED);
+  const endWatch = watchAcks(window);
   publisher.on('publish_confirm', (err, ids) => {
     if (err !== null) window.fail(new Error(`publish refused with code ${err}`));
     else window.release(ids.length);
@@ -74,13 +92,14 @@ export async function publishToStream(
     await window.acquire(burst);
     for (let i = 0; i < burst; i++) {
       // send() queues the message (its `sent` says whether this call wrote a frame); the
-      // publisher writes one frame per MAX_CHUNK_LENGTH messages, or at the next event loop turn.
+      // publisher writes one frame per chunkLengthFor() messages, or at the next event loop turn.
       await publisher.send(payload);
     }
     sent += burst;
   }
   await publisher.flush();
   await window.drain();
+  endWatch();
   const millis = performance.now() - began;
   await publisher.close();
   return millis;
@@ -114,7 +133,7 @@ export async function readFromStream(
       if (++received === records) done();
     },
   );
-  await finished;
+  await untilReceived(finished, () => received, records);
   const millis = performance.now() - began;
   await consumer.close();
   if (wrongSize >= 0) throw new Error(`a message of ${wrongSize} bytes, expected ${recordSize}`);

@@ -29,7 +29,7 @@ import {
 import {
   CREDIT_STEP,
   INITIAL_CREDITS,
-  MAX_CHUNK_LENGTH,
+  chunkLengthFor,
   MAX_UNCONFIRMED,
   openStreamClient,
   PUBLISH_BURST,
@@ -204,7 +204,7 @@ export class RabbitMqStreamPeer implements Peer {
       }
       how = {
         publish: 'stream publisher, confirms counted per publishing id',
-        maxChunkLength: MAX_CHUNK_LENGTH,
+        maxChunkLength: chunkLengthFor(workload.recordSize),
         maxUnconfirmed: MAX_UNCONFIRMED,
         publishBurst: PUBLISH_BURST,
       };

@@ -23,7 +23,7 @@ import {
   until,
 } from './process.js';
 import type { Peer, PeerResult, PeerStartOptions, PeerWorkload } from './types.js';
-import { AckWindow, checkWorkload, payloadOf, peerResult } from './workload.js';
+import { AckWindow, checkWorkload, payloadOf, peerResult, watchAcks } from './workload.js';
 
 /** Options of the Redis peer. */
 export interface RedisPeerOptions extends PeerOptions {
@@ -129,6 +129,7 @@ export class RedisStreamsPeer implements Peer {
     const client = await this.#connect();
     try {
       const window = new AckWindow(PIPELINE_DEPTH);
+      const endWatch = watchAcks(window);
       const began = performance.now();
       for (let sent = 0; sent < workload.records; ) {
         await window.acquire();
@@ -146,6 +147,7 @@ export class RedisStreamsPeer implements Peer {
         );
       }
       await window.drain();
+      endWatch();
       const millis = performance.now() - began;
       return peerResult(
         workload.records,

@@ -54,6 +54,7 @@ export function peerResult(
 export class AckWindow {
   readonly max: number;
   #outstanding = 0;
+  #acknowledged = 0;
   #wake: (() => void) | null = null;
   #failure: Error | null = null;
 
@@ -63,6 +64,11 @@ export class AckWindow {
 
   get outstanding(): number {
     return this.#outstanding;
+  }
+
+  /** Writes acknowledged so far (a stall watch's measure of progress). */
+  get acknowledged(): number {
+    return this.#acknowledged;
   }
 
   /**
@@ -86,6 +92,7 @@ export class AckWindow {
   /** `count` writes were acknowledged. */
   release(count = 1): void {
     this.#outstanding -= count;
+    this.#acknowledged += count;
     if (this.#wake !== null && (this.#outstanding <= this.max >> 1 || this.#outstanding === 0)) {
       const wake = this.#wake;
       this.#wake = null;
@@ -112,4 +119,68 @@ export class AckWindow {
     }
     if (this.#failure !== null) throw this.#failure;
   }
+}
+
+/** How long a workload may go without progress before it fails instead of hanging. */
+export const STALL_MS = 30000;
+
+/**
+ * Calls `onStall` once if `progress()` has not changed for `idleMs` (a dead server, a stream
+ * shorter than the records asked for); the returned function ends the watch.
+ */
+export function watchProgress(
+  progress: () => number,
+  idleMs: number,
+  onStall: () => void,
+): () => void {
+  let last = progress();
+  let since = Date.now();
+  const timer = setInterval(
+    () => {
+      const now = progress();
+      if (now !== last) {
+        last = now;
+        since = Date.now();
+      } else if (Date.now() - since >= idleMs) {
+        clearInterval(timer);
+        onStall();
+      }
+    },
+    Math.min(1000, idleMs),
+  );
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
+ * Resolves when `finished` does; rejects if `received()` makes no progress for `idleMs`.
+ * For consumers, whose client delivers by callback and would otherwise wait forever.
+ */
+export async function untilReceived(
+  finished: Promise<void>,
+  received: () => number,
+  records: number,
+  idleMs = STALL_MS,
+): Promise<void> {
+  let stall!: (err: Error) => void;
+  const stalled = new Promise<never>((_, reject) => {
+    stall = reject;
+  });
+  const stop = watchProgress(received, idleMs, () =>
+    stall(new Error(`no message for ${idleMs / 1000} s after ${received()} of ${records}`)),
+  );
+  try {
+    await Promise.race([finished, stalled]);
+  } finally {
+    stop();
+  }
+}
+
+/** Fails `window` if no write is acknowledged for `idleMs`; returns the function ending it. */
+export function watchAcks(window: AckWindow, idleMs = STALL_MS): () => void {
+  return watchProgress(
+    () => window.acknowledged,
+    idleMs,
+    () => window.fail(new Error(`no acknowledgement for ${idleMs / 1000} s`)),
+  );
 }

@@ -11,6 +11,7 @@ import { portOpen, type RunningServer } from '../../bench/peers/process.js';
 import { RabbitMqStreamPeer } from '../../bench/peers/rabbitmq.js';
 import { RedisStreamsPeer } from '../../bench/peers/redis.js';
 import type { Peer, PeerResult } from '../../bench/peers/types.js';
+import { AckWindow, untilReceived, watchAcks } from '../../bench/peers/workload.js';
 
 type TestedPeer = Peer & { readonly running: RunningServer | undefined };
 
@@ -37,7 +38,11 @@ function processGone(pid: number | undefined): boolean {
 }
 
 /** Starts, loads and stops `peer`, checking everything it started is gone afterwards. */
-async function roundTrip(peer: TestedPeer, fsync: boolean): Promise<PeerResult> {
+async function roundTrip(
+  peer: TestedPeer,
+  fsync: boolean,
+  recordSize: number,
+): Promise<PeerResult> {
   const note = await peer.available();
   if (note !== null) {
     // The package is not installed here: the note is the behaviour users see.
@@ -52,12 +57,12 @@ async function roundTrip(peer: TestedPeer, fsync: boolean): Promise<PeerResult> 
     assert.ok(running !== undefined, 'start() reports its server');
     assert.ok(existsSync(running.dataDir));
     for (const port of running.ports) assert.ok(await portOpen(port), `listening on ${port}`);
-    const produced = await peer.produce({ records: RECORDS, recordSize: 100 });
-    checkResult(produced, 100);
-    const consumed = await peer.consume({ records: RECORDS, recordSize: 100 });
-    checkResult(consumed, 100);
+    const workload = { records: RECORDS, recordSize };
+    const produced = await peer.produce(workload);
+    checkResult(produced, recordSize);
+    checkResult(await peer.consume(workload), recordSize);
     // A second consume reads the same records again (the suite takes medians of rounds).
-    checkResult(await peer.consume({ records: RECORDS, recordSize: 100 }), 100);
+    checkResult(await peer.consume(workload), recordSize);
     return produced;
   } finally {
     await peer.stop();
@@ -73,15 +78,15 @@ async function roundTrip(peer: TestedPeer, fsync: boolean): Promise<PeerResult> 
 
 describe('benchmark peers', () => {
   it('Redis Streams: produce and consume 1,000 records with AOF everysec, then stop', async () => {
-    const r = await roundTrip(new RedisStreamsPeer(), false);
+    const r = await roundTrip(new RedisStreamsPeer(), false, 100);
     if (r.records > 0) {
       assert.match(r.durability, /appendfsync everysec/);
       assert.equal(r.fsyncPerWrite, false);
     }
   });
 
-  it('Redis Streams: the fsync case runs with appendfsync always', async () => {
-    const r = await roundTrip(new RedisStreamsPeer(), true);
+  it('Redis Streams: the fsync case runs with appendfsync always (1 KiB records)', async () => {
+    const r = await roundTrip(new RedisStreamsPeer(), true, 1024);
     if (r.records > 0) {
       assert.match(r.durability, /appendfsync always/);
       assert.equal(r.fsyncPerWrite, true);
@@ -89,12 +94,12 @@ describe('benchmark peers', () => {
   });
 
   it('Redis Streams written by redis-benchmark: every XADD lands, then stop', async () => {
-    const r = await roundTrip(new RedisStreamsPeer({ producer: 'redis-benchmark' }), false);
+    const r = await roundTrip(new RedisStreamsPeer({ producer: 'redis-benchmark' }), false, 1024);
     if (r.records > 0) assert.match(String(r.params.client), /redis-benchmark/);
   });
 
   it('NATS JetStream: produce and consume 1,000 records on file storage, then stop', async () => {
-    const r = await roundTrip(new NatsJetStreamPeer(), false);
+    const r = await roundTrip(new NatsJetStreamPeer(), false, 100);
     if (r.records > 0) {
       assert.match(r.durability, /file storage/);
       assert.equal(r.fsyncPerWrite, false);
@@ -102,15 +107,15 @@ describe('benchmark peers', () => {
   });
 
   it('NATS JetStream: the fsync case says fsync per write is not in force on 2.9', async () => {
-    const r = await roundTrip(new NatsJetStreamPeer(), true);
+    const r = await roundTrip(new NatsJetStreamPeer(), true, 1024);
     if (r.records > 0) {
       assert.match(r.durability, /NOT available/);
       assert.equal(r.fsyncPerWrite, false);
     }
   });
 
-  it('RabbitMQ stream queue: a private node produces and consumes 1,000 records, then stops', async () => {
-    const r = await roundTrip(new RabbitMqStreamPeer(), false);
+  it('RabbitMQ stream queue: a private node produces and consumes 1,000 1-KiB records, then stops', async () => {
+    const r = await roundTrip(new RabbitMqStreamPeer(), false, 1024);
     if (r.records > 0) {
       assert.match(r.durability, /stream queue/);
       assert.match(String(r.params.client), /stream protocol/);
@@ -119,7 +124,7 @@ describe('benchmark peers', () => {
   });
 
   it('RabbitMQ stream queue over AMQP 0-9-1: the same round trip with amqplib', async () => {
-    const r = await roundTrip(new RabbitMqStreamPeer({ protocol: 'amqp' }), true);
+    const r = await roundTrip(new RabbitMqStreamPeer({ protocol: 'amqp' }), true, 100);
     if (r.records > 0) {
       assert.match(String(r.params.client), /amqplib/);
       assert.match(r.durability, /NOT available/);
@@ -141,5 +146,37 @@ describe('benchmark peers', () => {
       await assert.rejects(peer.start({ fsync: false }), /setup-peers/);
       await peer.stop();
     }
+  });
+
+  it('Redis Streams: asking for more records than the stream holds fails instead of hanging', async () => {
+    const peer = new RedisStreamsPeer();
+    if ((await peer.available()) !== null) return;
+    try {
+      await peer.start({ fsync: false });
+      await peer.produce({ records: RECORDS, recordSize: 100 });
+      await assert.rejects(
+        peer.consume({ records: 3 * RECORDS, recordSize: 100 }),
+        /stream ended after 1000 of 3000 records/,
+      );
+    } finally {
+      await peer.stop();
+    }
+  });
+
+  it('a consumer or an ack window that stops making progress fails after the idle time', async () => {
+    let received = 3;
+    const never = new Promise<void>(() => {});
+    await assert.rejects(
+      untilReceived(never, () => received, 10, 300),
+      /no message for 0.3 s after 3 of 10/,
+    );
+    received = 10;
+    await untilReceived(Promise.resolve(), () => received, 10, 300);
+
+    const window = new AckWindow(2);
+    const endWatch = watchAcks(window, 300);
+    await window.acquire(2); // both writes outstanding, no ack will come
+    await assert.rejects(window.acquire(1), /no acknowledgement for 0.3 s/);
+    endWatch();
   });
 });
