@@ -105,6 +105,16 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutput> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // A client library failing in the background (a peer's socket reset, say) must not end the run
+  // with servers left behind: the error is recorded against the case that was running.
+  let backgroundErrors: string[] = [];
+  const onBackground = (e: unknown): void => {
+    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    backgroundErrors.push(message);
+    progress.print(`  background error (recorded, the run goes on): ${message}`);
+  };
+  process.on('unhandledRejection', onBackground);
+  process.on('uncaughtException', onBackground);
 
   const header: SuiteResult = {
     schema: RESULT_SCHEMA,
@@ -127,6 +137,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutput> {
     for (const [i, c] of selected.entries()) {
       const figures: Figure[] = [];
       const skips: Skip[] = [];
+      backgroundErrors = [];
       const t0 = performance.now();
       progress.print(`\n## [${i + 1}/${selected.length}] ${c.title} (--case ${c.name})`);
       const ctx: CaseContext = {
@@ -199,6 +210,8 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutput> {
         reason = (e as Error).stack ?? String(e);
         progress.print(`  FAILED: ${(e as Error).message}`);
       }
+      for (const reason of backgroundErrors) skips.push({ name: 'background error', reason });
+      if (status === 'ok' && backgroundErrors.length > 0) status = 'partial';
       const seconds = (performance.now() - t0) / 1000;
       results.push({
         name: c.name,
@@ -214,6 +227,8 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutput> {
     await cleanup();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('unhandledRejection', onBackground);
+    process.off('uncaughtException', onBackground);
   }
 
   const result: SuiteResult = {

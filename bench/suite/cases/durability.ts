@@ -8,7 +8,7 @@ import { DEFAULT_FLUSH } from '../brook.js';
 import { brookParams, brookProduce } from '../brook-client.js';
 import { type BenchCase, type CaseContext, repeat } from '../context.js';
 import { kcatInstalled, kcatParams, kcatProduce, recordFile } from '../kcat.js';
-import { loadPeers, peerFigure } from './peers.js';
+import { loadPeers, peerFigure, peerOp } from './peers.js';
 import { BATCH_SIZE, freshTopic, LINGER_MS } from './produce.js';
 
 const RECORD_SIZE = 100;
@@ -89,9 +89,9 @@ async function peerFigures(ctx: CaseContext): Promise<void> {
     ctx.onCleanup(() => peer.stop());
     try {
       ctx.progress(`${peer.name} (fsync): starting`);
-      await peer.start({ fsync: true });
+      await peerOp(peer, 'start', () => peer.start({ fsync: true }));
       const produced = await repeat(ctx, `durability: ${peer.name} fsync`, () =>
-        peer.produce(workload),
+        peerOp(peer, 'produce', () => peer.produce(workload)),
       );
       const f = peerFigure(peer, 'produce', RECORD_SIZE, produced);
       // NATS 2.9 and RabbitMQ 3.10 have no fsync-per-write setting: say so in the name.
@@ -103,7 +103,7 @@ async function peerFigures(ctx: CaseContext): Promise<void> {
     } catch (e) {
       ctx.skip(`${peer.name} with fsync`, `failed: ${(e as Error).message}`);
     } finally {
-      await peer.stop();
+      await peerOp(peer, 'stop', () => peer.stop()).catch(() => undefined);
     }
   }
 }

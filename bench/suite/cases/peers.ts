@@ -9,6 +9,28 @@ import { type BenchCase, type CaseContext, repeat } from '../context.js';
 import { importExport } from '../optional.js';
 import { RECORD_SIZES } from './produce.js';
 
+/** Longest any one peer operation (start, produce, consume, stop) may take. */
+const PEER_OP_MS = 240_000;
+
+/**
+ * `op` of `peer`, failing after {@link PEER_OP_MS}: a peer whose client lost its server must not
+ * hang the suite (the caller then stops the peer and records a skip).
+ */
+export async function peerOp<T>(peer: Peer, what: string, op: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${peer.name} ${what} took over ${PEER_OP_MS / 1000} s`)),
+      PEER_OP_MS,
+    );
+  });
+  try {
+    return await Promise.race([op(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The peers bench/peers/index.ts exports, or why there are none. */
 export async function loadPeers(): Promise<Peer[] | string> {
   const peers = await importExport<Peer[]>('peers/index', 'peers');
@@ -67,22 +89,22 @@ async function run(ctx: CaseContext): Promise<void> {
       for (const recordSize of ctx.quick ? [100] : RECORD_SIZES) {
         // A fresh server per record size: a consume reads what the preceding produces wrote.
         ctx.progress(`${peer.name}: starting`);
-        await peer.start({ fsync: false });
+        await peerOp(peer, 'start', () => peer.start({ fsync: false }));
         const workload = { records: ctx.sizes.peerRecords[recordSize] as number, recordSize };
         const produced: PeerResult[] = [];
         const consumed: PeerResult[] = [];
         await repeat(ctx, `${peer.name} ${recordSize} B`, async () => {
-          produced.push(await peer.produce(workload));
-          consumed.push(await peer.consume(workload));
+          produced.push(await peerOp(peer, 'produce', () => peer.produce(workload)));
+          consumed.push(await peerOp(peer, 'consume', () => peer.consume(workload)));
         });
         ctx.figure(peerFigure(peer, 'produce', recordSize, produced));
         ctx.figure(peerFigure(peer, 'consume', recordSize, consumed));
-        await peer.stop();
+        await peerOp(peer, 'stop', () => peer.stop());
       }
     } catch (e) {
       ctx.skip(peer.name, `failed: ${(e as Error).message}`);
     } finally {
-      await peer.stop();
+      await peerOp(peer, 'stop', () => peer.stop()).catch(() => undefined);
     }
   }
 }

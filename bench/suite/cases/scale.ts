@@ -8,6 +8,7 @@ import { PipeClient } from '../../common.js';
 import { DEFAULT_FLUSH, rssMb } from '../brook.js';
 import { brookConsume } from '../brook-client.js';
 import { type BenchCase, type CaseContext, repeat } from '../context.js';
+import { CONSUMER_GROUP_PARAMS, consumerGroupRound } from './group-rebalance.js';
 import { BATCH_SIZE, freshTopic, LINGER_MS } from './produce.js';
 
 const PARTITIONS = 1000;
@@ -237,9 +238,37 @@ async function groupRebalance(ctx: CaseContext): Promise<void> {
   }
 }
 
+/** The same group shape timed through Brook's Consumer, which rejoins by itself. */
+async function consumerRebalance(ctx: CaseContext): Promise<void> {
+  const broker = await ctx.brook();
+  let rounds: Array<{ formation: number; leave: number; join: number }>;
+  try {
+    rounds = await repeat(ctx, '10 Brook Consumers: form, one leaves, one joins', () =>
+      consumerGroupRound(broker),
+    );
+  } catch (e) {
+    ctx.skip("10-member group through Brook's Consumer", `failed: ${(e as Error).message}`);
+    return;
+  }
+  for (const [key, label] of [
+    ['formation', 'forms (10 members subscribe to settled assignment)'],
+    ['leave', 'rebalances after one member leaves (LeaveGroup to settled)'],
+    ['join', 'rebalances after one member joins (subscribe to settled)'],
+  ] as const) {
+    ctx.figure({
+      name: `10 Brook Consumers: group ${label}`,
+      system: 'brook',
+      unit: 'ms',
+      runs: rounds.map((r) => r[key]),
+      params: CONSUMER_GROUP_PARAMS,
+    });
+  }
+}
+
 async function run(ctx: CaseContext): Promise<void> {
   await manyPartitions(ctx);
   await manyConnections(ctx);
+  await consumerRebalance(ctx);
   await groupRebalance(ctx);
 }
 
