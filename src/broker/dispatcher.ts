@@ -16,6 +16,13 @@ import { ResponseBuilder } from './net/response-builder.js';
 /** Fetch's API key: its responses carry record data, up to the request's max bytes. */
 const FETCH_KEY = 1;
 
+/** The fields of a decoded Fetch request that bound its response. */
+interface FetchShape {
+  maxBytes?: number;
+  sessionEpoch?: number;
+  topics?: { partitions?: { partitionMaxBytes?: number }[] }[];
+}
+
 /**
  * Turns request frames into response frames: reads the request header, finds the handler for the
  * API key and version, decodes, runs the handler, encodes. Anything the client got wrong (an API
@@ -106,15 +113,27 @@ export class RequestDispatcher implements FrameHandler {
   }
 
   /**
-   * The most response bytes a request can produce, for the APIs whose responses scale with data
-   * (Fetch: the client's max bytes within the broker's fetch.max.bytes); 0 for the others, whose
-   * responses are small and bounded by their requests.
+   * The most response bytes a request can produce, for the APIs whose responses scale with data;
+   * 0 for the others, whose responses are small and bounded by their requests. For Fetch: the
+   * client's max bytes within the broker's fetch.max.bytes, and when the request lists every
+   * partition it will be answered for (no incremental session), no more than each partition's
+   * max bytes, or one batch of message.max.bytes (Kafka's "at least one batch" rule), summed.
    */
   #responseBound(apiKey: number, request: unknown): number {
     if (apiKey !== FETCH_KEY) return 0;
-    const asked = (request as { maxBytes?: number }).maxBytes;
+    const req = request as FetchShape;
     const limit = this.#broker.config.int('fetch.max.bytes');
-    return Math.min(typeof asked === 'number' && asked > 0 ? asked : limit, limit);
+    let bound = typeof req.maxBytes === 'number' && req.maxBytes > 0 ? req.maxBytes : limit;
+    bound = Math.min(bound, limit);
+    if ((req.sessionEpoch ?? -1) <= 0 && Array.isArray(req.topics)) {
+      const batch = this.#broker.config.int('message.max.bytes');
+      let sum = 0;
+      for (const t of req.topics) {
+        for (const p of t.partitions ?? []) sum += Math.max(p.partitionMaxBytes ?? 0, batch);
+      }
+      bound = Math.min(bound, sum);
+    }
+    return bound;
   }
 
   #respond(

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { DEFAULT_MAX_PENDING_RESPONSE_BYTES } from '../../src/broker/net/connection.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { encodeRequestFrame } from '../../src/protocol/messages.js';
 import { CompressionType } from '../../src/protocol/record-batch/index.js';
@@ -345,6 +346,12 @@ describe(`bad input (${faultsMode()} mode)`, () => {
       baselineRssMb: baselineMb,
     });
     assertHealthy('with clients that never read');
+    // Each such connection holds at most about its response-byte bound, whatever it sent.
+    const perConnectionMb = DEFAULT_MAX_PENDING_RESPONSE_BYTES / (1 << 20);
+    assert.ok(
+      mb(peakKb) - baselineMb < res.connections * perConnectionMb * 1.5 + 96,
+      `never-read clients took RSS to ${mb(peakKb)} MiB (${res.connections} × ${perConnectionMb} MiB bound)`,
+    );
     // Once they are gone the broker lets go of what it had queued for them.
     const deadline = Date.now() + 15_000;
     while (

@@ -44,11 +44,12 @@ export interface ConnectionLimits {
 }
 
 /**
- * 32 MiB: a consumer's fetch (Kafka's default fetch.max.bytes for a client is 50 MiB, one request
- * at a time) is always admitted; a client pipelining many fetches without reading the responses
- * is held to about this much, instead of one response per request it managed to send.
+ * 8 MiB: a consumer's fetch is always admitted whatever its size (one at a time per connection,
+ * as Kafka serves every request); smaller fetches pipeline up to this much; a client pipelining
+ * many fetches without reading the responses is held to about this much instead of one response
+ * per request it managed to send.
  */
-export const DEFAULT_MAX_PENDING_RESPONSE_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_MAX_PENDING_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 /** Responses completed while one chunk is dispatched are written together up to this many bytes. */
 const WRITE_TOGETHER_BYTES = 256 * 1024;
