@@ -289,7 +289,7 @@ export class Container {
     const labels = { job: this.jobId, task: task.name };
     const iterator = batch[Symbol.iterator]();
     if (task.pending === undefined) {
-      const result = task.processRecords(iterator);
+      const result = task.processRecords(batch.topic, iterator);
       if (result !== undefined) this.#track(task, result);
     } else {
       task.queued++;
@@ -297,7 +297,7 @@ export class Container {
         task,
         task.pending.then(() => {
           task.queued--;
-          return task.processRecords(iterator);
+          return task.processRecords(batch.topic, iterator);
         }),
       );
     }

@@ -67,6 +67,16 @@ interface OpenStore {
   readonly engine: BytesStore;
 }
 
+/** What processing a record of one input topic needs, looked up once per batch. */
+interface InputRoute {
+  readonly stream: string;
+  readonly keySerde: Inputs[string]['keySerde'];
+  readonly valueSerde: Inputs[string]['valueSerde'];
+  readonly tables:
+    | readonly { readonly store: BytesStore; readonly writer: SourceOffsetWriter }[]
+    | undefined;
+}
+
 /** One task: stores, user task, offsets. */
 export class TaskInstance {
   readonly partition: number;
@@ -74,6 +84,8 @@ export class TaskInstance {
   readonly #env: TaskEnvironment;
   readonly #stores = new Map<string, OpenStore>();
   /** Tables kept from input topics (`StoreSpec.sourceTopic`), by topic. */
+  /** Per input topic, what processing its records needs (built on first use). */
+  readonly #routes = new Map<string, InputRoute>();
   readonly #sourceStores = new Map<
     string,
     { readonly store: BytesStore; readonly writer: SourceOffsetWriter }[]
@@ -258,46 +270,62 @@ export class TaskInstance {
   }
 
   /**
-   * Processes the records of one consumer batch from `iterator` on. Returns undefined when all
-   * were processed synchronously, or a promise when a `process` call went asynchronous (the rest
-   * of the batch then follows it).
+   * Processes the records of one consumer batch (all of `topic`) from `iterator` on. Returns
+   * undefined when all were processed synchronously, or a promise when a `process` call went
+   * asynchronous (the rest of the batch then follows it). What a record needs beyond itself
+   * (its input's name and serdes, the tables kept from its topic) is looked up once per batch.
    */
-  processRecords(iterator: Iterator<ConsumerRecord>): Promise<void> | undefined {
+  processRecords(topic: string, iterator: Iterator<ConsumerRecord>): Promise<void> | undefined {
+    const route = this.#route(topic);
     for (;;) {
       const next = iterator.next();
       if (next.done === true) return undefined;
-      const result = this.#processOne(next.value);
-      if (result !== undefined) return result.then(() => this.#processRest(iterator));
+      const result = this.#processOne(route, next.value);
+      if (result !== undefined) return result.then(() => this.#processRest(route, iterator));
     }
   }
 
-  async #processRest(iterator: Iterator<ConsumerRecord>): Promise<void> {
+  async #processRest(route: InputRoute, iterator: Iterator<ConsumerRecord>): Promise<void> {
     for (;;) {
       const next = iterator.next();
       if (next.done === true) return;
-      const result = this.#processOne(next.value);
+      const result = this.#processOne(route, next.value);
       if (result !== undefined) await result;
     }
   }
 
-  #processOne(record: ConsumerRecord): Promise<void> | undefined {
-    const stream = this.#env.inputByTopic.get(record.topic)!;
-    const spec = this.#env.job.inputs[stream] as Inputs[string];
+  #route(topic: string): InputRoute {
+    let route = this.#routes.get(topic);
+    if (route === undefined) {
+      const stream = this.#env.inputByTopic.get(topic)!;
+      const spec = this.#env.job.inputs[stream] as Inputs[string];
+      route = {
+        stream,
+        keySerde: spec.keySerde,
+        valueSerde: spec.valueSerde,
+        tables: this.#sourceStores.get(topic),
+      };
+      this.#routes.set(topic, route);
+    }
+    return route;
+  }
+
+  #processOne(route: InputRoute, record: ConsumerRecord): Promise<void> | undefined {
     const envelope = {
-      stream,
+      stream: route.stream,
       topic: record.topic,
       partition: record.partition,
       offset: record.offset,
       timestamp: record.timestamp,
-      key: record.key === null ? null : spec.keySerde.deserialize(record.key),
-      value: record.value === null ? null : spec.valueSerde.deserialize(record.value),
+      key: record.key === null ? null : route.keySerde.deserialize(record.key),
+      value: record.value === null ? null : route.valueSerde.deserialize(record.value),
       headers: record.headers,
     } as IncomingEnvelope<Inputs>;
     // The offset moves before process() returns: a message whose processing started counts as
     // processed at the next commit, which first waits for it to finish.
     this.offsets.set(record.topic, record.offset + 1);
     this.processed++;
-    const tables = this.#sourceStores.get(record.topic);
+    const tables = route.tables;
     if (tables !== undefined) {
       for (const t of tables)
         applySourceRecord(t.store, t.writer, record.offset, record.key, record.value);
@@ -371,6 +399,7 @@ export class TaskInstance {
     const stores = [...this.#stores.values()];
     this.#stores.clear();
     this.#sourceStores.clear();
+    this.#routes.clear();
     for (const s of stores) await (engineOnly ? s.engine : s.typed).close().catch(() => {});
   }
 }
