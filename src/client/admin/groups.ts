@@ -4,7 +4,7 @@
  */
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { Connection } from '../connection.js';
-import { decodeAssignment, decodeSubscription } from '../consumer/group.js';
+import { decodeAssignment, decodeSubscription } from '../consumer/consumer-protocol.js';
 import {
   commitOffsets,
   EARLIEST_TIMESTAMP,
