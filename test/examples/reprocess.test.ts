@@ -141,7 +141,7 @@ test('reprocess v2: its own outputs, the alias switches, queries and job outputs
     folder.path,
   ]);
   try {
-    await eventually('switched', () => run.out().includes('switched: job-titles'), 60_000);
+    await eventually('switched', () => run.out().includes('switched: job-titles'), 180_000);
     assert.match(run.out(), /catch-up: job-titles-v2 lag/);
     assert.match(run.out(), /created title-counts-v2/);
 
@@ -244,7 +244,7 @@ test('reprocess --retire-old: the old version stops by itself and its outputs ar
     folder.path,
   ]);
   try {
-    await eventually('retired', () => run.out().includes('retired: job-titles\n'), 90_000);
+    await eventually('retired', () => run.out().includes('retired: job-titles\n'), 180_000);
     // v1 saw the alias retire it and stopped cleanly.
     assert.equal(await v1.exited, 0, v1.stderr());
     assert.ok(v1.saw('job-retired'));

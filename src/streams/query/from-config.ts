@@ -15,6 +15,10 @@ const started = new Map<string, QueryServer>();
 
 /** How long an alias read is reused: queries do not each read the alias topic. */
 const ALIAS_TTL_MS = 1000;
+/** Older than this, a query waits (up to FIRST_READ_WAIT_MS) for a fresh read. */
+const STALE_MS = 5000;
+/** How long such a query waits for the read. */
+const FIRST_READ_WAIT_MS = 2000;
 
 /** The external output topics of `app` → as this container writes them (renamed for a version). */
 function outputsOf(
@@ -47,24 +51,41 @@ function servingOf(
   const bootstrap = config['bootstrap.servers'];
   if (bootstrap === undefined || bootstrap === '') return undefined;
   const alias = config[ALIAS_CONFIG] ?? jobId;
-  let reader: AliasReader | undefined;
+  const reader = new AliasReader(bootstrap);
   let readAt = 0;
   let last: JobAlias | undefined;
+  let reading: Promise<void> | undefined;
+  let everRead = false;
   const version = config[VERSION_CONFIG];
   return {
     alias,
     jobId,
     ...(version === undefined ? {} : { version }),
     outputs: outputsOf(app, config),
+    // Queries never wait long for the alias: a value older than a second starts a read in the
+    // background and the last known one answers; a query after a quiet spell (or the first)
+    // waits briefly for that read, so it does not get a long-outdated answer.
     current: async () => {
-      if (Date.now() - readAt < ALIAS_TTL_MS) return last;
-      reader ??= new AliasReader(bootstrap);
-      try {
-        last = (await reader.refresh()).get(alias);
-      } catch {
-        // The broker is unreachable: keep answering with what was last known.
+      if (reading === undefined && Date.now() - readAt >= ALIAS_TTL_MS) {
+        reading = reader
+          .refresh()
+          .then(
+            (aliases) => {
+              last = aliases.get(alias);
+              everRead = true;
+            },
+            () => {
+              // The broker is unreachable: keep answering with what was last known.
+            },
+          )
+          .finally(() => {
+            readAt = Date.now();
+            reading = undefined;
+          });
       }
-      readAt = Date.now();
+      if (reading !== undefined && (!everRead || Date.now() - readAt > STALE_MS)) {
+        await Promise.race([reading, new Promise((r) => setTimeout(r, FIRST_READ_WAIT_MS))]);
+      }
       return last;
     },
   };
