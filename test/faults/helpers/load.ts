@@ -112,7 +112,7 @@ export class CommittingConsumer {
   readonly committed = new Map<number, number>();
   commits = 0;
   errors = 0;
-  /** The first few errors that made the consumer start over (for the figures). */
+  /** The first few distinct errors that made the consumer start over (for the figures). */
   readonly errorSamples: string[] = [];
   recordsRead = 0;
 
@@ -158,7 +158,9 @@ export class CommittingConsumer {
         }
       } catch (err) {
         this.errors++;
-        if (this.errorSamples.length < 5) this.errorSamples.push(String(err));
+        const text = String(err);
+        if (this.errorSamples.length < 5 && !this.errorSamples.includes(text))
+          this.errorSamples.push(text);
         await pause(200);
       } finally {
         await consumer.close().catch(() => undefined);
