@@ -273,5 +273,7 @@ export function decodeRecordBatch(buf: Buffer, at = 0, options: DecodeOptions = 
       at + RECORDS_COUNT_OFFSET,
     );
   }
-  return new RecordBatch(buf.subarray(at, at + size), maxSize);
+  // A buffer that is exactly one batch (a produced partition's records) is its own view.
+  const view = at === 0 && size === buf.length ? buf : buf.subarray(at, at + size);
+  return new RecordBatch(view, maxSize);
 }
