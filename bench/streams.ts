@@ -6,12 +6,12 @@
  * Anchor: Samza's single-node benchmark, ~1.2 M msg/s stateless and ~1.08 M msg/s with RocksDB
  * + changelog on a 24-core machine. Goal here: >= 500,000 msg/s stateless, >= 250,000 stateful.
  *
- *   npm run bench:streams -- [--messages N] [--partitions P] [--keys K] [--only CASE]
+ *   npm run bench:streams -- [--messages N] [--partitions P] [--keys K] [--commit-ms MS] [--only CASE,...]
  *
  * The suite (`bench/run.ts`) calls {@link runStreamsBench} instead; running this file prints a table.
  *
  * Time is measured from the first message a task sees to the last one (startup, group join and
- * restore are left out), and includes the commits (task.commit.ms=5000, the runtime's default) on the way.
+ * restore are left out), and includes the commits (task.commit.ms, default 5000 as the runtime's) on the way.
  */
 import { pathToFileURL } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
@@ -43,6 +43,8 @@ interface BenchParams {
   readonly messages: number;
   readonly partitions: number;
   readonly keys: number;
+  /** `task.commit.ms` of the Brook jobs. */
+  readonly commitMs: number;
 }
 
 /** The cases this file measures; `*-kafkajs` are the hand-made kafkajs loops beside Brook's. */
@@ -163,7 +165,7 @@ async function runBrookJob(
   const job = stateful
     ? defineJob({ id: name, inputs, outputs, stores, task: () => new Counting() })
     : defineJob({ id: name, inputs, outputs, stores: {}, task: () => new Stateless() });
-  return runContainer(bootstrap, job, clock);
+  return runContainer(bootstrap, job, clock, p);
 }
 
 /** Runs `job` in one container until `clock` has seen its messages; what it measured. */
@@ -171,6 +173,7 @@ async function runContainer(
   bootstrap: string,
   job: AnyJob,
   clock: Clock,
+  p: BenchParams,
   onContainer?: (container: Container) => void,
 ): Promise<BrookRun> {
   const state = tempFolder('brook-bench-streams-');
@@ -178,7 +181,7 @@ async function runContainer(
     const container = new Container(job, {
       bootstrapServers: bootstrap,
       stateDir: state.path,
-      config: { 'task.commit.ms': '5000' },
+      config: { 'task.commit.ms': String(p.commitMs) },
       logger: pino({ level: 'warn' }),
     });
     onContainer?.(container);
@@ -233,7 +236,7 @@ async function runDslJob(
       .join(table, (value, row): Buffer => Buffer.concat([row.subarray(0, 20), value]))
       .sendTo(`${name}-out`, { key: stringSerde, value: bytesSerde });
   }
-  return runContainer(bootstrap, app.toJob(), clock, (c) => {
+  return runContainer(bootstrap, app.toJob(), clock, p, (c) => {
     container = c;
   });
 }
@@ -291,12 +294,19 @@ async function runKafkajs(
  * its own input and output topics, preloaded before the clock starts.
  */
 export async function runStreamsBench(
-  opts: { cases?: string[]; messages?: number; partitions?: number; keys?: number } = {},
+  opts: {
+    cases?: string[];
+    messages?: number;
+    partitions?: number;
+    keys?: number;
+    commitMs?: number;
+  } = {},
 ): Promise<StreamsBenchResult[]> {
   const p: BenchParams = {
     messages: opts.messages ?? 200_000,
     partitions: opts.partitions ?? 4,
     keys: opts.keys ?? 10_000,
+    commitMs: opts.commitMs ?? 5000,
   };
   const cases = opts.cases ?? [...STREAMS_BENCH_CASES];
   for (const c of cases)
@@ -350,7 +360,7 @@ export async function runStreamsBench(
           compression: 'none',
           ...(runner === 'brook'
             ? {
-                'task.commit.ms': 5000,
+                'task.commit.ms': p.commitMs,
                 store: STORE_OF[c] ?? 'none',
                 ...('taskCommits' in run
                   ? { taskCommits: run.taskCommits, meanCommitMs: run.meanCommitMs }
@@ -387,7 +397,9 @@ async function main(): Promise<void> {
   const messages = arg('--messages') ?? 200_000;
   const partitions = arg('--partitions') ?? 4;
   const keys = arg('--keys') ?? 10_000;
+  const commitMs = arg('--commit-ms') ?? 5000;
   const rows = await runStreamsBench({
+    commitMs,
     ...(only === undefined ? {} : { cases: only.split(',') }),
     messages,
     partitions,
@@ -403,7 +415,7 @@ async function main(): Promise<void> {
     );
   }
   console.log(
-    `\n${messages} messages of 100 bytes, ${keys} keys, ${partitions} partitions, one container, acks=all, no compression`,
+    `\n${messages} messages of 100 bytes, ${keys} keys, ${partitions} partitions, one container, acks=all, no compression, task.commit.ms=${commitMs}`,
   );
   console.log(`machine: ${machine()} (the broker runs on the same cores)`);
   for (const shape of ['stateless', 'stateful']) {
