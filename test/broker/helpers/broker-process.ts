@@ -108,8 +108,8 @@ export async function startBroker(
   );
   const ready = new Promise<LogLine>((resolve, reject) => {
     const t = setTimeout(
-      () => reject(new Error(`broker not ready within ${opts.timeoutMs ?? 20000} ms: ${stderr}`)),
-      opts.timeoutMs ?? 20000,
+      () => reject(new Error(`broker not ready within ${opts.timeoutMs ?? 60000} ms: ${stderr}`)),
+      opts.timeoutMs ?? 60000,
     );
     proc.stdout?.on('data', (d: Buffer) => {
       pending += d.toString();
