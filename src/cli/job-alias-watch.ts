@@ -42,15 +42,13 @@ export async function watchForRetirement(options: RetirementWatchOptions): Promi
       // The broker may be restarting; the container reports its own connection problems.
     }
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, options.pollMs ?? 2000);
-      options.signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
+      const done = (): void => {
+        clearTimeout(timer);
+        options.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, options.pollMs ?? 2000);
+      options.signal.addEventListener('abort', done, { once: true });
     });
   }
 }
