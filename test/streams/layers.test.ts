@@ -147,6 +147,39 @@ describe('LoggedStore and the OFFSET file', () => {
     }
   });
 
+  test('a flush covers exactly the writes made before it, as a checkpoint taken beside processing needs', async () => {
+    const dir = tempDir();
+    try {
+      const changelog = new MemoryChangelog();
+      const offsetFile = new OffsetFile(dir.path, { topic: 'job-counts-changelog', partition: 0 });
+      const store = new LoggedStore(await LmdbEngine.open(dir.path), changelog, {
+        initialOffset: -1,
+        offsetFile,
+      });
+      store.put(b('a'), b('1'));
+      const flushing = store.flush();
+      // Processing goes on while the engine syncs and the changelog is acknowledged.
+      store.put(b('b'), b('2'));
+      await flushing;
+      assert.equal(
+        store.changelogOffset,
+        0,
+        'the checkpoint covers the write before the flush only',
+      );
+      assert.equal(offsetFile.read().usable, false, 'the engine is past offset 0: no OFFSET file');
+      await store.flush();
+      assert.equal(store.changelogOffset, 1);
+      assert.deepEqual(offsetFile.read(), { usable: true, offset: 1 });
+      assert.deepEqual(
+        changelog.records.map((r) => r.key.toString()),
+        ['a', 'b'],
+      );
+      await store.close();
+    } finally {
+      dir.remove();
+    }
+  });
+
   test('an OFFSET file that is corrupt or names another changelog is not used', () => {
     const dir = tempDir();
     try {
