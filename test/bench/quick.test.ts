@@ -61,7 +61,7 @@ describe('npm run bench -- --quick', () => {
     const started = performance.now();
     const run = await runSuite(
       ['--quick', '--out', out, '--note', 'test/bench/quick.test.ts'],
-      280000,
+      290000,
     );
     seconds = (performance.now() - started) / 1000;
     log = run.out;
@@ -197,6 +197,6 @@ describe('npm run bench -- --quick', () => {
     assert.match(log, /» /, 'progress lines');
     assert.match(log, /wrote .*\.json/);
     // Three minutes is the budget on an idle pair of cores; the CI machine may be busier.
-    assert.ok(seconds < 280, `took ${seconds.toFixed(0)} s`);
+    assert.ok(seconds < 290, `took ${seconds.toFixed(0)} s`);
   });
 });
