@@ -1,11 +1,9 @@
 /**
- * What the long bad-input run found in the handlers (files this suite does not own, so the fix is
- * proposed, not made, and this test runs in long mode only, keeping CI green until it lands): a
- * Produce of a compressed batch whose payload does not decompress, with a valid CRC (a buggy or
+ * What the long bad-input run found in the handlers (a regression test of its fix): a Produce of a compressed batch whose payload does not decompress, with a valid CRC (a buggy or
  * hostile producer computes the CRC over what it sends), is acknowledged and stored; every reader
- * then fails on it, and ListOffsets by timestamp answers UNKNOWN_SERVER_ERROR (the handler throws
+ * then failed on it, and ListOffsets by timestamp answered UNKNOWN_SERVER_ERROR (the handler threw
  * a DecodeError while decompressing). Kafka decompresses compressed batches on produce and
- * answers CORRUPT_MESSAGE.
+ * answers CORRUPT_MESSAGE, and so does Brook now.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -14,18 +12,11 @@ import { CompressionType, updateBatchCrc } from '../../src/protocol/record-batch
 import { type BrokerProcess, startBroker } from '../broker/helpers/broker-process.js';
 import { KafkaTestClient } from '../broker/helpers/kafka-client.js';
 import { seedBatch } from './bad-input-corpus.js';
-import { faultsMode } from './helpers/mode.js';
-
-const inCi = faultsMode() === 'ci';
-const pending = inCi
-  ? 'long mode only until Produce decompresses compressed batches (see docs/reliability-bad-input.md)'
-  : false;
 
 let broker: BrokerProcess;
 let c: KafkaTestClient;
 
 before(async () => {
-  if (inCi) return;
   broker = await startBroker({ timeoutMs: 60_000 });
   c = await KafkaTestClient.connect(broker.port);
   await c.request(3, 4, { topics: [{ name: 'gz' }], allowAutoTopicCreation: true });
@@ -45,9 +36,7 @@ function undecompressableBatch(): Buffer {
   return batch;
 }
 
-test('a compressed batch that does not decompress is refused with CORRUPT_MESSAGE', {
-  skip: pending,
-}, async () => {
+test('a compressed batch that does not decompress is refused with CORRUPT_MESSAGE', async () => {
   const res = await c.request(0, 9, {
     transactionalId: null,
     acks: -1,
@@ -57,9 +46,7 @@ test('a compressed batch that does not decompress is refused with CORRUPT_MESSAG
   assert.equal(res.responses[0].partitionResponses[0].errorCode, ErrorCode.CORRUPT_MESSAGE);
 });
 
-test('ListOffsets by timestamp answers without a server error whatever is stored', {
-  skip: pending,
-}, async () => {
+test('ListOffsets by timestamp answers without a server error whatever is stored', async () => {
   const res = await c.request(2, 7, {
     replicaId: -1,
     isolationLevel: 0,

@@ -203,12 +203,7 @@ test('torn writes and flipped bytes found by crash recovery: reported, the recor
   });
 });
 
-test('damage recovery does not rescan (after a clean shutdown) is found when read: never served, reported, the records before it served', {
-  // Needs Fetch to CRC-check what it serves (checkServedBatches, wired into the Fetch handler by
-  // its owners: docs/reliability.md, "Pending"). Kept out of CI mode until then, so that main
-  // stays green; `npm run test:faults -- --long` runs it and shows the damage being served.
-  skip:
-    faultsMode() === 'ci' ? 'needs the fetch-path CRC check (docs/reliability.md, pending)' : false,
-}, async (t) => {
+test('damage recovery does not rescan (after a clean shutdown) is found when read: never served, reported, the records before it served', async (t) => {
+  // Fetch CRC-checks what it serves (checkServedBatches in the Fetch handler).
   await damageRounds(t, { scenario: 'corruption[clean-shutdown]', stop: 'term', configs: {} });
 });

@@ -6,7 +6,13 @@ import type {
   ProduceResponseTopicProduceResponse,
 } from '../../protocol/generated/index.js';
 import { DecodeError } from '../../protocol/primitives/index.js';
-import { BatchHeader, MAGIC_OFFSET, MAGIC_V2 } from '../../protocol/record-batch/header.js';
+import {
+  ATTRIBUTES_OFFSET,
+  BatchHeader,
+  COMPRESSION_MASK,
+  MAGIC_OFFSET,
+  MAGIC_V2,
+} from '../../protocol/record-batch/header.js';
 import {
   CorruptRecordError,
   InvalidRecordError,
@@ -33,7 +39,8 @@ class ProduceRejection extends Error {
 /**
  * Checks a partition's records as Kafka does for Produce v3+: exactly one magic v2 batch, within
  * max.message.bytes, with a valid CRC, a known codec, offsets counting from 0, and timestamps
- * inside the topic's bounds. Compressed data is not decompressed: it is stored as sent.
+ * inside the topic's bounds. Compressed data is inflated once to check its records, and stored as
+ * sent.
  */
 function validateProduce(
   broker: BrokerContext,
@@ -58,7 +65,13 @@ function validateProduce(
     );
   }
   try {
-    const batch = validateRecordBatch(records, 0, { fromProducer: true });
+    // A compressed batch is inflated and walked once here, as Kafka does: its CRC covers the
+    // compressed bytes only, so a payload that does not inflate (or holds other records than it
+    // declares) would otherwise be stored and fail every reader.
+    const compressed =
+      records.length >= ATTRIBUTES_OFFSET + 2 &&
+      (records.readInt16BE(ATTRIBUTES_OFFSET) & COMPRESSION_MASK) !== 0;
+    const batch = validateRecordBatch(records, 0, { fromProducer: true, deep: compressed });
     if (batch.sizeInBytes !== records.length) {
       throw new ProduceRejection(
         ErrorCode.INVALID_RECORD,

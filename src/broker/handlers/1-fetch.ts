@@ -5,7 +5,8 @@ import type {
 } from '../../protocol/generated/index.js';
 import { ZERO_UUID } from '../../protocol/codec-runtime.js';
 import { CorruptRecordError, LogClosedError, OffsetOutOfRangeError } from '../../storage/errors.js';
-import type { FileRange } from '../../storage/log.js';
+import type { FileRange, Log } from '../../storage/log.js';
+import { checkServedBatches } from '../../storage/served-batches.js';
 import { AppendWatchers } from '../fetch/append-watchers.js';
 import { FetchSession, type SessionPartition } from '../fetch/fetch-sessions.js';
 import { readRange } from '../fetch/read-range.js';
@@ -33,6 +34,9 @@ interface Planned {
   target: FetchTarget;
   out: FetchResponsePartitionData;
   ranges: FileRange[];
+  /** The log read, and the base offset of the first batch of `ranges`. */
+  log?: Log;
+  firstOffset?: number;
 }
 
 /** Reads what each target has (without touching the files yet): sizes, offsets, errors. */
@@ -88,6 +92,8 @@ function plan(
       if (r.size > 0) {
         total += r.size;
         p.ranges = r.ranges;
+        p.log = log;
+        p.firstOffset = r.firstOffset;
       }
     } catch (err) {
       hasError = true;
@@ -105,6 +111,41 @@ function plan(
     }
   }
   return { total, hasError, planned };
+}
+
+/**
+ * Cuts `parts` (the bytes read for `p.ranges`) before the first batch that fails its CRC or
+ * frame: damage that recovery did not rescan is never served. The log is marked corrupt from
+ * there (later fetches at or past it get CORRUPT_MESSAGE) and the damage is logged once; a
+ * fetch that finds it at its very first batch answers CORRUPT_MESSAGE itself.
+ */
+function servableOnly(ctx: RequestContext, p: Planned, parts: Buffer[]): void {
+  if (!p.log) return;
+  let expected = p.firstOffset;
+  for (let i = 0; i < parts.length; i++) {
+    const check = checkServedBatches(p.log, p.ranges[i], parts[i], expected);
+    expected = check.nextOffset;
+    if (check.validLength === parts[i].length) continue;
+    parts[i] = parts[i].subarray(0, check.validLength);
+    parts.length = i + 1;
+    const damage = check.corruption;
+    if (damage && check.newlyFound) {
+      ctx.log.error(
+        {
+          event: 'corrupt-batch',
+          topic: damage.topic,
+          partition: damage.partition,
+          offset: damage.offset,
+          file: damage.file,
+          position: damage.position,
+          reason: damage.reason,
+        },
+        `refusing to serve ${damage.topic}-${damage.partition} from offset ${damage.offset}: ${damage.message}`,
+      );
+    }
+    if (damage && i === 0 && check.validLength === 0) p.out.errorCode = ErrorCode.CORRUPT_MESSAGE;
+    return;
+  }
 }
 
 /** Groups partition results by topic, in the order the targets came. */
@@ -217,6 +258,7 @@ export const fetchHandler = specHandler(1, {
         if (readCommitted) p.out.abortedTransactions = [];
         if (p.ranges.length === 0) return;
         const parts = await Promise.all(p.ranges.map(readRange));
+        servableOnly(ctx, p, parts);
         p.out.records = parts.length === 1 ? parts[0] : Buffer.concat(parts);
       }),
     );

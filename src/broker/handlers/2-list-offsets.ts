@@ -1,5 +1,6 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ListOffsetsResponseListOffsetsPartitionResponse } from '../../protocol/generated/index.js';
+import { DecodeError } from '../../protocol/primitives/index.js';
 import { decodeRecordBatch } from '../../protocol/record-batch/index.js';
 import type { Log } from '../../storage/log.js';
 import { readRange } from '../fetch/read-range.js';
@@ -27,12 +28,18 @@ async function offsetForTimestamp(
   const r = log.read(found.offset, 1, { minOneBatch: true });
   if (r.ranges.length === 0) return { offset: found.offset, timestamp: found.timestamp };
   const buf = await readRange(r.ranges[0]);
-  const batch = decodeRecordBatch(buf, 0);
-  const cursor = batch.cursor();
-  while (cursor.next()) {
-    if (cursor.offset >= found.offset && cursor.timestamp >= timestamp) {
-      return { offset: cursor.offset, timestamp: cursor.timestamp };
+  try {
+    const batch = decodeRecordBatch(buf, 0);
+    const cursor = batch.cursor();
+    while (cursor.next()) {
+      if (cursor.offset >= found.offset && cursor.timestamp >= timestamp) {
+        return { offset: cursor.offset, timestamp: cursor.timestamp };
+      }
     }
+  } catch (err) {
+    // A stored batch whose records cannot be read (a payload that does not inflate): the
+    // index's answer is the best there is; readers of that batch get the error themselves.
+    if (!(err instanceof DecodeError)) throw err;
   }
   return { offset: found.offset, timestamp: found.timestamp };
 }
