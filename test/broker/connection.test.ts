@@ -46,12 +46,16 @@ test('FrameDecoder: views for whole frames, one copy for split frames, bound che
   const d = new FrameDecoder(100);
   const frames: Buffer[] = [];
   const a = Buffer.from([0, 0, 0, 2, 1, 2, 0, 0, 0, 3, 3, 4, 5]);
-  d.push(a, (f) => frames.push(f));
+  d.push(a, (f) => {
+    frames.push(f);
+  });
   assert.equal(frames.length, 2);
   assert.equal(frames[0].buffer, a.buffer, 'a frame inside one chunk is a view');
   // A frame split in prefix and body across four chunks.
   for (const part of [[0, 0], [0, 4, 9], [8], [7, 6]])
-    d.push(Buffer.from(part), (f) => frames.push(f));
+    d.push(Buffer.from(part), (f) => {
+      frames.push(f);
+    });
   assert.deepEqual([...frames[2]], [9, 8, 7, 6]);
   assert.equal(d.buffered, 0);
   assert.throws(() => d.push(Buffer.from([0, 0, 0, 101]), () => {}), FrameTooLargeError);

@@ -93,18 +93,20 @@ describe('idempotent producers (raw protocol)', () => {
     await broker?.cleanup();
   });
 
-  test('InitProducerId: unique ids; re-init with the current epoch bumps it; an old epoch is fenced', async () => {
+  test('InitProducerId without a transactional id: a new id at epoch 0 every time, whatever id and epoch it carries (as Kafka)', async () => {
     const a = await initPid(c);
     const b = await initPid(c);
     assert.equal(a.errorCode, 0);
     assert.notEqual(a.producerId, b.producerId);
     assert.equal(a.producerEpoch, 0);
-    const bumped = await initPid(c, a.producerId, 0);
-    assert.equal(bumped.errorCode, 0);
-    assert.equal(bumped.producerId, a.producerId);
-    assert.equal(bumped.producerEpoch, 1);
-    const fenced = await initPid(c, a.producerId, 0);
-    assert.equal(fenced.errorCode, ErrorCode.PRODUCER_FENCED);
+    const again = await initPid(c, a.producerId, 0);
+    assert.equal(again.errorCode, 0);
+    assert.ok(again.producerId > b.producerId);
+    assert.equal(again.producerEpoch, 0);
+    // @platformatic/kafka's first request carries id 0 / epoch 0: neither an error nor a bump of id 0.
+    const zero = await initPid(c, 0n, 0);
+    assert.equal(zero.errorCode, 0);
+    assert.ok(zero.producerId > again.producerId);
     const txn = await c.request(22, 4, {
       transactionalId: 'tx',
       transactionTimeoutMs: 60000,
@@ -187,10 +189,10 @@ describe('idempotent producers (raw protocol)', () => {
     // Its state is gone with its records: the next sequence is no longer known.
     const next = await produce(c, 'idem3', idemBatch(pid, 0, 3, 1));
     assert.equal(next.errorCode, ErrorCode.UNKNOWN_PRODUCER_ID);
-    // A re-initialised producer (new epoch, sequence 0) writes again.
-    const bumped = await initPid(c, BigInt(pid), 0);
+    // A re-initialised producer (a new producer id, sequence 0) writes again.
+    const fresh = await initPid(c);
     assert.equal(
-      (await produce(c, 'idem3', idemBatch(pid, bumped.producerEpoch, 0, 1))).baseOffset,
+      (await produce(c, 'idem3', idemBatch(Number(fresh.producerId), 0, 0, 1))).baseOffset,
       3,
     );
   });
