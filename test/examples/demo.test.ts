@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -75,7 +75,7 @@ const OUTPUTS = [
   'title-counts',
 ];
 
-function startDemo(port: number, queryPort: number) {
+function startDemo(port: number, queryPort: number, cwd = folder.path) {
   const proc = spawn(
     process.execPath,
     [
@@ -94,7 +94,7 @@ function startDemo(port: number, queryPort: number) {
       '--rate',
       '50',
     ],
-    { cwd: folder.path, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   running.push(proc);
   let out = '';
@@ -139,8 +139,15 @@ test('brook demo: outputs appear, SIGINT stops cleanly, a second start resumes',
       `${(error as Error).message}: ${await ends(bootstrap, OUTPUTS)}\n${first.output()}`,
     );
   }
-  const res = await fetch(`http://127.0.0.1:${queryPort + 1}/stores`);
-  assert.equal(res.status, 200);
+  // The query server answers (retried: on a loaded machine it may still be starting).
+  await eventually(
+    'the query server answers',
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${queryPort + 1}/stores`).catch(() => undefined);
+      return res?.status === 200;
+    },
+    30_000,
+  );
   const seen = await ends(bootstrap, OUTPUTS);
   first.proc.kill('SIGINT');
   assert.equal(await first.exited, 0, first.output());
@@ -178,7 +185,10 @@ test('brook demo: kill -9 of the demo stops its broker and jobs too', async () =
     if (!busy.some(Boolean)) queryPort = base;
   }
   assert.notEqual(queryPort, 0, 'three free ports');
-  const demo = startDemo(port, queryPort);
+  // A folder of its own: nothing of the first test's demo is shared, even if that one failed.
+  const own = join(folder.path, 'kill-9');
+  mkdirSync(own);
+  const demo = startDemo(port, queryPort, own);
   await eventually(
     'the demo is running',
     () => demo.output().includes('Brook demo is running'),
@@ -194,11 +204,7 @@ test('brook demo: kill -9 of the demo stops its broker and jobs too', async () =
   for (const p of ports) {
     await eventually(`port ${p} closed`, async () => !(await listening(p)), 90_000);
   }
-  await eventually(
-    'no process of the demo left',
-    () => processesUsing(folder.path).length === 0,
-    60_000,
-  );
+  await eventually('no process of the demo left', () => processesUsing(own).length === 0, 60_000);
 });
 
 /** Pids of processes whose command line names `path` (the demo's data and state folders). */
