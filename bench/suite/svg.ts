@@ -44,7 +44,8 @@ export function barChart(title: string, unit: string, bars: readonly Bar[]): str
   const scaleMax = Math.max(1e-9, ...bars.map((b) => b.max), ...bars.map((b) => b.median));
   const x = (v: number): number => labelWidth + (v / scaleMax) * plotWidth;
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12" role="img">`,
+    `<title>${xml(title)}</title>`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="8" y="20" font-size="15" font-weight="bold">${xml(title)}</text>`,
     `<text x="8" y="36" fill="#555">${xml(unit)}: bar = median, whisker = min to max</text>`,

@@ -12,7 +12,7 @@ import { CrashableBroker } from './helpers/crashable-broker.js';
 import { type Damage, cutAtRandom, flipAtRandom, segmentFiles } from './helpers/damage.js';
 import { printFigures } from './helpers/figures.js';
 import { AckLedger, recordValue } from './helpers/ledger.js';
-import { faultsMode, scale } from './helpers/mode.js';
+import { scale } from './helpers/mode.js';
 import { scenarioRandom } from './helpers/random.js';
 import { type PartitionRead, readTopic } from './helpers/read-partitions.js';
 
