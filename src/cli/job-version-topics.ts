@@ -7,19 +7,7 @@
 import { Admin, KafkaError } from '../client/index.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { AnyJob } from '../streams/job.js';
-
-/** A topic's partition count, or undefined when it does not exist. */
-async function partitionsOf(admin: Admin, topic: string): Promise<number | undefined> {
-  try {
-    const [info] = await admin.describeTopics([topic]);
-    return info?.partitions.length;
-  } catch (error) {
-    if (error instanceof KafkaError && error.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
-      return undefined;
-    }
-    throw error;
-  }
-}
+import { partitionsOf } from '../streams/runtime/topics.js';
 
 /**
  * Creates the missing renamed outputs of `versioned` (made from `original` by `withVersion`);

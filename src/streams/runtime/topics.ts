@@ -65,7 +65,7 @@ export function checkCopartitioned(
 }
 
 /** A topic's partition count, or undefined when it does not exist. */
-async function partitionsOf(admin: Admin, topic: string): Promise<number | undefined> {
+export async function partitionsOf(admin: Admin, topic: string): Promise<number | undefined> {
   try {
     const [info] = await admin.describeTopics([topic]);
     return info?.partitions.length;
