@@ -8,6 +8,7 @@ import {
   closeSync,
   existsSync,
   fstatSync,
+  fsync,
   fsyncSync,
   ftruncateSync,
   openSync,
@@ -163,6 +164,38 @@ export abstract class IndexFile {
     }
     // Sealed segments do not keep index descriptors open (one per segment is enough: the log's).
     if (!wasOpen) this.releaseIfSealed();
+  }
+
+  /**
+   * Writes entries not yet in the file and fsyncs it on the thread pool: the periodic flush
+   * must not block the event loop (an fsync waits for the journal commit, tens of ms on ext4,
+   * which showed as a p99 end-to-end latency of ~75 ms at 10,000 records/s). A descriptor of its
+   * own is used, so that the index's descriptor may be released meanwhile.
+   */
+  async flushDurable(): Promise<void> {
+    this.flush(false);
+    if (!this.unsynced) return;
+    // Cleared first: entries written while the fsync runs set it again for the next flush.
+    this.unsynced = false;
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch (err) {
+      // The segment was deleted meanwhile (retention, topic deletion): nothing left to sync.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      this.unsynced = true;
+      throw err;
+    }
+    try {
+      await new Promise<void>((resolve, reject) =>
+        fsync(fd, (err) => (err ? reject(err) : resolve())),
+      );
+    } catch (err) {
+      this.unsynced = true;
+      throw err;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** Entries written but not yet fsynced. */

@@ -563,10 +563,9 @@ export class Log {
       await this.syncData(this.recoveryPointValue, to);
       // Index files are small; fsync them after the data so the recovery point only moves once
       // both are durable.
-      for (const s of segs) {
-        s.offsetIndex.flush(true);
-        s.timeIndex.flush(true);
-      }
+      await Promise.all(
+        segs.flatMap((s) => [s.offsetIndex.flushDurable(), s.timeIndex.flushDurable()]),
+      );
       this.recoveryPointValue = Math.max(this.recoveryPointValue, Math.min(to, this.nextOffset));
       this.groupCommit.durableOffset = Math.max(this.groupCommit.durableOffset, to);
       this.unflushedMessages = 0;
