@@ -6,12 +6,7 @@
  * the ~0.2 GB/s a fetch serves), and a bad batch is never sent.
  */
 import { checkBatchFrame, verifyBatchCrc } from '../protocol/record-batch/batch.js';
-import {
-  BASE_OFFSET_OFFSET,
-  BATCH_LENGTH_OFFSET,
-  LAST_OFFSET_DELTA_OFFSET,
-  LOG_OVERHEAD,
-} from '../protocol/record-batch/header.js';
+import { BATCH_LENGTH_OFFSET, BatchHeader, LOG_OVERHEAD } from '../protocol/record-batch/header.js';
 import { isCompacted } from './config.js';
 import { CorruptRecordError } from './errors.js';
 import type { FileRange, Log } from './log.js';
@@ -61,13 +56,14 @@ export function checkServedBatches(
         data.readInt32BE(at + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD <= remaining;
       if (!whole) return { validLength: at, nextOffset: next, newlyFound: false };
     }
-    const base = remaining >= 8 ? Number(data.readBigInt64BE(at + BASE_OFFSET_OFFSET)) : -1;
+    const base = remaining >= 8 ? BatchHeader.baseOffset(data, at) : -1;
     let problem: string | undefined;
     let size = 0;
+    let last = -1;
     try {
       size = checkBatchFrame(data, at);
       verifyBatchCrc(data, at, size);
-      const last = base + data.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
+      last = base + BatchHeader.lastOffsetDelta(data, at);
       if (base < next || (exact && base !== next) || last >= end)
         problem = `batch offsets ${base}..${last} outside ${next}..${end - 1}`;
     } catch (err) {
@@ -93,7 +89,7 @@ export function checkServedBatches(
         newlyFound: known === undefined || corruption.offset < known.offset,
       };
     }
-    next = base + data.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET) + 1;
+    next = last + 1;
     exact = !gaps;
     at += size;
   }
