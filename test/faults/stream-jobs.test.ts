@@ -8,66 +8,33 @@
  * computed here from the input (exact: nothing lost, nothing counted twice).
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { longSerde } from '../../src/streams/serdes/index.js';
 import { LmdbEngine } from '../../src/streams/stores/lmdb-engine.js';
 import { storeDirectory } from '../../src/streams/stores/state-dir.js';
 import { taskNameForPartition } from '../../src/streams/types.js';
-import type { BrokerProcess } from '../broker/helpers/broker-process.js';
 import {
   caughtUp,
   corpus,
-  createTopics,
   eventually,
   type JobProcess,
   lastValues,
   produceLines,
-  startJob,
-  startStreamsBroker,
-  tempFolder,
+  wordCountFixture,
 } from '../streams/runtime-helpers.js';
 import { printFigures } from './helpers/figures.js';
 import { faultsMode, scale } from './helpers/mode.js';
 import { scenarioRandom } from './helpers/random.js';
 
-const JOB = 'examples/word-count.ts';
 const JOB_ID = 'word-count';
 const PARTITIONS = 3;
 const STAGES = ['words', 'word-count-words'];
 
-let broker: BrokerProcess;
-let bootstrap: string;
-const folders: { remove: () => void }[] = [];
-const jobs: JobProcess[] = [];
-
-before(async () => {
-  ({ broker, bootstrap } = await startStreamsBroker());
-  await createTopics(bootstrap, ['words', 'word-counts'], PARTITIONS);
+const wc = wordCountFixture(PARTITIONS, {
+  'task.commit.ms': '200',
+  'session.timeout.ms': '3000',
+  'heartbeat.interval.ms': '300',
 });
-
-after(async () => {
-  for (const job of jobs) await job.kill('SIGKILL');
-  await broker?.cleanup();
-  for (const f of folders) f.remove();
-});
-
-function run(stateDir: string, extra: string[] = []): JobProcess {
-  const job = startJob(JOB, [
-    '--bootstrap-server',
-    bootstrap,
-    '--state-dir',
-    stateDir,
-    '--config',
-    'task.commit.ms=200',
-    '--config',
-    'session.timeout.ms=3000',
-    '--config',
-    'heartbeat.interval.ms=300',
-    ...extra,
-  ]);
-  jobs.push(job);
-  return job;
-}
 
 function count(job: JobProcess, event: string): number {
   return job.lines.filter((l) => l.event === event).length;
@@ -118,13 +85,12 @@ test(`word count stays exact across seeded SIGKILLs during processing and restor
   const produceNext = async () => {
     const slice = lines.slice(produced, produced + per);
     if (slice.length === 0) return;
-    await produceLines(bootstrap, 'words', slice, produced);
+    await produceLines(wc.bootstrap, 'words', slice, produced);
     produced += slice.length;
   };
   await produceNext();
 
-  const state = tempFolder('brook-faults-wc-');
-  folders.push(state);
+  const state = wc.folder('brook-faults-wc-');
   const kills: { cycle: number; phase: string; atMs: number; stateDir: string; cache: string }[] =
     [];
   for (let cycle = 0; cycle < cycles; cycle++) {
@@ -136,14 +102,13 @@ test(`word count stays exact across seeded SIGKILLs during processing and restor
     const duringRestore = cycle === 1 || (cycle > 1 && rng.next() < 0.5);
     let dir = state.path;
     if (duringRestore) {
-      const fresh = tempFolder('brook-faults-wc-fresh-');
-      folders.push(fresh);
+      const fresh = wc.folder('brook-faults-wc-fresh-');
       dir = fresh.path;
     }
     // A tiny cache in some cycles: store writes reach the engine and the changelog between
     // commits, so the kill leaves local state and changelog past the checkpoint.
     const cache = rng.next() < 0.5 ? '4' : '10000';
-    const job = run(dir, ['--config', `stores.counts.cache.size=${cache}`]);
+    const job = wc.run(dir, ['--config', `stores.counts.cache.size=${cache}`]);
     const began = Date.now();
     let phase: string;
     if (duringRestore) {
@@ -188,11 +153,11 @@ test(`word count stays exact across seeded SIGKILLs during processing and restor
   while (produced < lines.length) await produceNext();
 
   // The last container runs to the end and stops cleanly (SIGTERM commits).
-  const last = run(state.path);
+  const last = wc.run(state.path);
   try {
     await eventually(
       'caught up',
-      () => caughtUp(bootstrap, JOB_ID, STAGES),
+      () => caughtUp(wc.bootstrap, JOB_ID, STAGES),
       scale(180_000, 600_000),
     );
   } catch (err) {
@@ -203,8 +168,8 @@ test(`word count stays exact across seeded SIGKILLs during processing and restor
   assert.equal(await last.kill('SIGTERM'), 0, last.stderr());
 
   const expected = sorted(counts);
-  const outputs = await lastValues(bootstrap, 'word-counts', (b) => Number(b.toString('utf8')));
-  const changelog = await lastValues(bootstrap, `${JOB_ID}-counts-changelog`, (b) =>
+  const outputs = await lastValues(wc.bootstrap, 'word-counts', (b) => Number(b.toString('utf8')));
+  const changelog = await lastValues(wc.bootstrap, `${JOB_ID}-counts-changelog`, (b) =>
     longSerde.deserialize(b),
   );
   const store = await storeCounts(state.path);

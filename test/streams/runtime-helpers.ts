@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { Admin, Consumer, Producer } from '../../src/client/index.js';
 import { type BrokerProcess, startBroker } from '../broker/helpers/broker-process.js';
 
@@ -29,6 +30,63 @@ export async function startStreamsBroker(): Promise<{ broker: BrokerProcess; boo
 export function tempFolder(prefix: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** What {@link wordCountFixture} gives a test file. */
+export interface WordCountFixture {
+  /** The broker's address (set once the `before` hook has run). */
+  readonly bootstrap: string;
+  /** A temporary folder removed after the file's tests. */
+  folder(prefix: string): { path: string; remove: () => void };
+  /** Starts a container of examples/word-count.ts on `stateDir`, killed after the file's tests. */
+  run(stateDir: string, extra?: string[]): JobProcess;
+}
+
+/**
+ * The word-count harness of a test file: `before` starts a broker and creates `words` and
+ * `word-counts` with `partitions` partitions; `after` SIGKILLs every container started through
+ * `run`, stops the broker and removes every folder. `configs` are the containers' `--config`s.
+ */
+export function wordCountFixture(
+  partitions: number,
+  configs: Record<string, string>,
+): WordCountFixture {
+  let broker: BrokerProcess | undefined;
+  let bootstrap = '';
+  const folders: { remove: () => void }[] = [];
+  const jobs: JobProcess[] = [];
+  before(async () => {
+    ({ broker, bootstrap } = await startStreamsBroker());
+    await createTopics(bootstrap, ['words', 'word-counts'], partitions);
+  });
+  after(async () => {
+    for (const job of jobs) await job.kill('SIGKILL');
+    await broker?.cleanup();
+    for (const f of folders) f.remove();
+  });
+  const configArgs = Object.entries(configs).flatMap(([k, v]) => ['--config', `${k}=${v}`]);
+  return {
+    get bootstrap() {
+      return bootstrap;
+    },
+    folder(prefix) {
+      const f = tempFolder(prefix);
+      folders.push(f);
+      return f;
+    },
+    run(stateDir, extra = []) {
+      const job = startJob('examples/word-count.ts', [
+        '--bootstrap-server',
+        bootstrap,
+        '--state-dir',
+        stateDir,
+        ...configArgs,
+        ...extra,
+      ]);
+      jobs.push(job);
+      return job;
+    },
+  };
 }
 
 /** A job container running as a child process. */

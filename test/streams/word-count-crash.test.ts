@@ -4,66 +4,37 @@
  * word-counts, the changelog, and the store's files) is exact, never double-counted or lost.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { longSerde } from '../../src/streams/serdes/index.js';
 import { LmdbEngine } from '../../src/streams/stores/lmdb-engine.js';
 import { storeDirectory } from '../../src/streams/stores/state-dir.js';
 import { taskNameForPartition } from '../../src/streams/types.js';
-import type { BrokerProcess } from '../broker/helpers/broker-process.js';
 import {
   caughtUp,
   corpus,
-  createTopics,
   eventually,
   type JobProcess,
   lastValues,
   produceLines,
   readTopic,
-  startJob,
-  startStreamsBroker,
-  tempFolder,
+  wordCountFixture,
 } from './runtime-helpers.js';
 
-const JOB = 'examples/word-count.ts';
 const PARTITIONS = 3;
 const STAGES = ['words', 'word-count-words'];
 
-let broker: BrokerProcess;
-let bootstrap: string;
-const folders: { remove: () => void }[] = [];
-const jobs: JobProcess[] = [];
-
-before(async () => {
-  ({ broker, bootstrap } = await startStreamsBroker());
-  await createTopics(bootstrap, ['words', 'word-counts'], PARTITIONS);
-});
-
-after(async () => {
-  for (const job of jobs) await job.kill('SIGKILL');
-  await broker?.cleanup();
-  for (const f of folders) f.remove();
+const wc = wordCountFixture(PARTITIONS, {
+  'task.commit.ms': '150',
+  'session.timeout.ms': '5000',
+  'heartbeat.interval.ms': '500',
 });
 
 function run(stateDir: string, ...extra: string[]): JobProcess {
-  const job = startJob(JOB, [
-    ...extra,
-    '--bootstrap-server',
-    bootstrap,
-    '--state-dir',
-    stateDir,
-    '--config',
-    'task.commit.ms=150',
-    '--config',
-    'session.timeout.ms=5000',
-    '--config',
-    'heartbeat.interval.ms=500',
-  ]);
-  jobs.push(job);
-  return job;
+  return wc.run(stateDir, extra);
 }
 
 async function outputCount(): Promise<number> {
-  return (await readTopic(bootstrap, 'word-counts')).length;
+  return (await readTopic(wc.bootstrap, 'word-counts')).length;
 }
 
 function storeContents(stateDir: string): Promise<Map<string, number>> {
@@ -113,16 +84,15 @@ function sorted<V>(map: Map<string, V>): [string, V][] {
 test('word count stays exact across kill -9 restarts, on the same and on an empty state dir', async (t) => {
   const { lines, counts } = corpus(2400);
   const third = lines.length / 3;
-  const state = tempFolder('brook-wc-state-');
-  const fresh = tempFolder('brook-wc-fresh-');
-  folders.push(state, fresh);
+  const state = wc.folder('brook-wc-state-');
+  const fresh = wc.folder('brook-wc-fresh-');
 
-  await produceLines(bootstrap, 'words', lines.slice(0, third));
+  await produceLines(wc.bootstrap, 'words', lines.slice(0, third));
   const first = run(state.path);
   await eventually('first output', async () => (await outputCount()) > 200);
   // Counted before producing: a fast job may be through the new lines before a later count.
   const seen = await outputCount();
-  await produceLines(bootstrap, 'words', lines.slice(third, 2 * third), third);
+  await produceLines(wc.bootstrap, 'words', lines.slice(third, 2 * third), third);
   await eventually('progress on the second third', async () => (await outputCount()) > seen + 100);
   assert.equal(await first.kill('SIGKILL'), 'SIGKILL');
 
@@ -131,13 +101,13 @@ test('word count stays exact across kill -9 restarts, on the same and on an empt
   // crash leaves local state past its checkpoint, which the next start must discard.
   const second = run(state.path, '--config', 'stores.counts.cache.size=4');
   const before2 = await outputCount();
-  await produceLines(bootstrap, 'words', lines.slice(2 * third), 2 * third);
+  await produceLines(wc.bootstrap, 'words', lines.slice(2 * third), 2 * third);
   await eventually('progress after restart', async () => (await outputCount()) > before2 + 100);
   assert.equal(await second.kill('SIGKILL'), 'SIGKILL');
 
   // Same state dir again, to the end, then a clean stop.
   const third_ = run(state.path);
-  await eventually('caught up', () => caughtUp(bootstrap, 'word-count', STAGES), 180_000);
+  await eventually('caught up', () => caughtUp(wc.bootstrap, 'word-count', STAGES), 180_000);
   assert.equal(await third_.kill('SIGTERM'), 0, third_.stderr());
   assert.ok(third_.saw('container-stopped'));
 
@@ -154,9 +124,9 @@ test('word count stays exact across kill -9 restarts, on the same and on an empt
       .map((l) => `${l.store}:${l.plan}:${l.records}`);
     t.diagnostic(`${name} run restores: ${plans.join(' ')}`);
   }
-  const outputs = await lastValues(bootstrap, 'word-counts', (b) => Number(b.toString('utf8')));
+  const outputs = await lastValues(wc.bootstrap, 'word-counts', (b) => Number(b.toString('utf8')));
   assert.deepEqual(sorted(outputs), expected, 'last value per word in word-counts');
-  const changelog = await lastValues(bootstrap, 'word-count-counts-changelog', (b) =>
+  const changelog = await lastValues(wc.bootstrap, 'word-count-counts-changelog', (b) =>
     longSerde.deserialize(b),
   );
   assert.deepEqual(sorted(changelog), expected, 'last value per word in the changelog');
@@ -190,7 +160,7 @@ test('word count stays exact across kill -9 restarts, on the same and on an empt
     'store rebuilt from the changelog',
   );
   assert.deepEqual(await rawStores(fresh.path), original, 'rebuilt stores equal byte for byte');
-  const outputsAfter = await lastValues(bootstrap, 'word-counts', (b) =>
+  const outputsAfter = await lastValues(wc.bootstrap, 'word-counts', (b) =>
     Number(b.toString('utf8')),
   );
   assert.deepEqual(sorted(outputsAfter), expected);

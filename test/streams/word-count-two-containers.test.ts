@@ -3,58 +3,29 @@
  * the other, which restores their stores from the changelog and continues with exact counts.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { longSerde } from '../../src/streams/serdes/index.js';
-import type { BrokerProcess } from '../broker/helpers/broker-process.js';
 import {
   caughtUp,
   corpus,
-  createTopics,
   eventually,
   type JobProcess,
   lastValues,
   produceLines,
   readTopic,
-  startJob,
-  startStreamsBroker,
-  tempFolder,
+  wordCountFixture,
 } from './runtime-helpers.js';
 
 const PARTITIONS = 4;
 
-let broker: BrokerProcess;
-let bootstrap: string;
-const folders: { remove: () => void }[] = [];
-const jobs: JobProcess[] = [];
-
-before(async () => {
-  ({ broker, bootstrap } = await startStreamsBroker());
-  await createTopics(bootstrap, ['words', 'word-counts'], PARTITIONS);
-});
-
-after(async () => {
-  for (const job of jobs) await job.kill('SIGKILL');
-  await broker?.cleanup();
-  for (const f of folders) f.remove();
+const wc = wordCountFixture(PARTITIONS, {
+  'task.commit.ms': '150',
+  'session.timeout.ms': '5000',
+  'heartbeat.interval.ms': '500',
 });
 
 function run(): JobProcess {
-  const state = tempFolder('brook-wc2-');
-  folders.push(state);
-  const job = startJob('examples/word-count.ts', [
-    '--bootstrap-server',
-    bootstrap,
-    '--state-dir',
-    state.path,
-    '--config',
-    'task.commit.ms=150',
-    '--config',
-    'session.timeout.ms=5000',
-    '--config',
-    'heartbeat.interval.ms=500',
-  ]);
-  jobs.push(job);
-  return job;
+  return wc.run(wc.folder('brook-wc2-').path);
 }
 
 /** The tasks a container runs now, from its latest assignment log line. */
@@ -70,7 +41,7 @@ function sorted<V>(map: Map<string, V>): [string, V][] {
 test('two containers share the tasks; the survivor of a kill -9 takes over with exact counts', async () => {
   const { lines, counts } = corpus(2000, 11);
   const half = lines.length / 2;
-  await produceLines(bootstrap, 'words', lines.slice(0, half));
+  await produceLines(wc.bootstrap, 'words', lines.slice(0, half));
 
   const a = run();
   await eventually('a runs every task', () => tasksOf(a).length === PARTITIONS);
@@ -82,11 +53,11 @@ test('two containers share the tasks; the survivor of a kill -9 takes over with 
   assert.deepEqual([...tasksOf(a), ...tasksOf(b)].sort(), [0, 1, 2, 3]);
   const moved = tasksOf(b);
 
-  const seen = (await readTopic(bootstrap, 'word-counts')).length;
-  await produceLines(bootstrap, 'words', lines.slice(half), half);
+  const seen = (await readTopic(wc.bootstrap, 'word-counts')).length;
+  await produceLines(wc.bootstrap, 'words', lines.slice(half), half);
   await eventually(
     'progress on the second half',
-    async () => (await readTopic(bootstrap, 'word-counts')).length > seen + 100,
+    async () => (await readTopic(wc.bootstrap, 'word-counts')).length > seen + 100,
   );
   assert.equal(await b.kill('SIGKILL'), 'SIGKILL');
 
@@ -99,15 +70,15 @@ test('two containers share the tasks; the survivor of a kill -9 takes over with 
   await eventually('moved tasks restored on their return', () => moved.every(restoredTwice));
   await eventually(
     'caught up',
-    () => caughtUp(bootstrap, 'word-count', ['words', 'word-count-words']),
+    () => caughtUp(wc.bootstrap, 'word-count', ['words', 'word-count-words']),
     180_000,
   );
   assert.equal(await a.kill('SIGTERM'), 0, a.stderr());
 
   const expected = sorted(counts);
-  const outputs = await lastValues(bootstrap, 'word-counts', (v) => Number(v.toString('utf8')));
+  const outputs = await lastValues(wc.bootstrap, 'word-counts', (v) => Number(v.toString('utf8')));
   assert.deepEqual(sorted(outputs), expected);
-  const changelog = await lastValues(bootstrap, 'word-count-counts-changelog', (v) =>
+  const changelog = await lastValues(wc.bootstrap, 'word-count-counts-changelog', (v) =>
     longSerde.deserialize(v),
   );
   assert.deepEqual(sorted(changelog), expected);
