@@ -36,7 +36,8 @@ import {
   iterateRecordBatches,
   type RecordInput,
 } from '../src/protocol/record-batch/index.js';
-import { machine, median, PipeClient } from './common.js';
+import { cpuSeconds, machine, median, PipeClient } from './common.js';
+import { type CpuProfile, monotonicUs, summariseProfile } from './profile.js';
 
 const MB = 1024 * 1024;
 const PRODUCE_MB = Number(process.env.BENCH_PRODUCE_MB ?? 64);
@@ -286,67 +287,6 @@ function formatLatency(sorted: Float64Array): string {
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
   const ms = (x: number) => `${x.toFixed(2)} ms`;
   return `p50 ${ms(at(0.5))}  p99 ${ms(at(0.99))}  p99.9 ${ms(at(0.999))}  max ${ms(sorted[sorted.length - 1])}`;
-}
-
-interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
-  startTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
-
-/** Now on the monotonic clock V8's profiler stamps samples with, in microseconds. */
-const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
-
-/**
- * Self time per function and per file of a V8 CPU profile, the biggest first, counting only the
- * samples taken between `fromUs` and `toUs` (monotonic microseconds: the load, not start-up).
- */
-function summariseProfile(profile: CpuProfile, fromUs: number, toUs: number, top = 15): string[] {
-  const frames = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
-  const selfById = new Map<number, number>();
-  let t = profile.startTime;
-  for (let i = 0; i < profile.samples.length; i++) {
-    const dt = profile.timeDeltas[i] ?? 0;
-    t += dt;
-    if (t < fromUs || t > toUs) continue;
-    const id = profile.samples[i];
-    selfById.set(id, (selfById.get(id) ?? 0) + dt);
-  }
-  const byFunction = new Map<string, number>();
-  const byFile = new Map<string, number>();
-  let busy = 0;
-  let idle = 0;
-  for (const [id, us] of selfById) {
-    const f = frames.get(id);
-    if (!f) continue;
-    if (f.functionName === '(idle)') {
-      idle += us;
-      continue;
-    }
-    busy += us;
-    const file = f.url === '' ? '(native)' : f.url.replace(`file://${ROOT}`, '');
-    const fn = `${f.functionName || '(anonymous)'} ${file}${f.url ? `:${f.lineNumber + 1}` : ''}`;
-    byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
-    byFile.set(file, (byFile.get(file) ?? 0) + us);
-  }
-  const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)}%`;
-  const rank = (m: Map<string, number>, n: number) =>
-    [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
-  return [
-    `busy ${(busy / 1e6).toFixed(2)} s, idle ${(idle / 1e6).toFixed(2)} s; self time as a share of busy time`,
-    '  by function:',
-    ...rank(byFunction, top).map(([k, us]) => `  ${pct(us)}  ${k}`),
-    '  by file:',
-    ...rank(byFile, 10).map(([k, us]) => `  ${pct(us)}  ${k}`),
-  ];
-}
-
-/** User and system CPU seconds a process has used so far (/proc/<pid>/stat, clock ticks). */
-function cpuSeconds(pid: number): { user: number; sys: number } {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const hz = Number(execSync('getconf CLK_TCK').toString().trim());
-  return { user: Number(fields[11]) / hz, sys: Number(fields[12]) / hz };
 }
 
 /**

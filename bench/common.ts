@@ -89,3 +89,10 @@ export class PipeClient {
     this.#socket.destroy();
   }
 }
+
+/** User and system CPU seconds a process has used so far (/proc/<pid>/stat, clock ticks). */
+export function cpuSeconds(pid: number): { user: number; sys: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const hz = Number(execSync('getconf CLK_TCK').toString().trim());
+  return { user: Number(fields[11]) / hz, sys: Number(fields[12]) / hz };
+}

@@ -6,7 +6,9 @@
  * Anchor: Samza's single-node benchmark, ~1.2 M msg/s stateless and ~1.08 M msg/s with RocksDB
  * + changelog on a 24-core machine. Goal here: >= 500,000 msg/s stateless, >= 250,000 stateful.
  *
- *   npm run bench:streams -- [--messages N] [--partitions P] [--keys K] [--commit-ms MS] [--only CASE,...]
+ *   npm run bench:streams -- [--messages N] [--partitions P] [--keys K] [--commit-ms MS] [--only CASE,...] [--cpu-prof]
+ *
+ * `--cpu-prof` profiles this process while each Brook container runs and prints where its time went.
  *
  * The suite (`bench/run.ts`) calls {@link runStreamsBench} instead; running this file prints a table.
  *
@@ -35,7 +37,8 @@ import {
   windowedSerde,
 } from '../src/streams/index.js';
 import { startBroker } from '../test/broker/helpers/broker-process.js';
-import { machine } from './common.js';
+import { cpuSeconds, machine } from './common.js';
+import { profileWhile } from './profile.js';
 import { tempFolder } from '../test/streams/runtime-helpers.js';
 
 /** The parameters of one benchmark run. */
@@ -45,6 +48,10 @@ interface BenchParams {
   readonly keys: number;
   /** `task.commit.ms` of the Brook jobs. */
   readonly commitMs: number;
+  /** Profile this process while each Brook container runs, and print the summary. */
+  readonly profile?: boolean;
+  /** The broker's process, whose CPU time each case reports. */
+  readonly brokerPid?: number;
 }
 
 /** The cases this file measures; `*-kafkajs` are the hand-made kafkajs loops beside Brook's. */
@@ -97,6 +104,9 @@ async function preload(
 /** What one Brook job run measured. */
 interface BrookRun {
   readonly rate: number;
+  /** CPU time (user + system) per message of the container's process and of the broker. */
+  readonly jobCpuUs?: number;
+  readonly brokerCpuUs?: number;
   readonly seconds: number;
   readonly taskCommits: number;
   readonly meanCommitMs: number;
@@ -177,6 +187,8 @@ async function runContainer(
   onContainer?: (container: Container) => void,
 ): Promise<BrookRun> {
   const state = tempFolder('brook-bench-streams-');
+  const jobBefore = process.cpuUsage();
+  const brokerBefore = p.brokerPid === undefined ? undefined : cpuSeconds(p.brokerPid);
   try {
     const container = new Container(job, {
       bootstrapServers: bootstrap,
@@ -185,7 +197,13 @@ async function runContainer(
       logger: pino({ level: 'warn' }),
     });
     onContainer?.(container);
-    await container.run();
+    if (p.profile === true) {
+      const { summary } = await profileWhile(() => container.run());
+      console.log(`CPU profile of the container (${job.id}):`);
+      for (const line of summary) console.log(line);
+    } else {
+      await container.run();
+    }
     const commits = (await container.metrics.commitLatency.get()).values;
     const sum = commits
       .filter((v) => v.metricName?.endsWith('_sum'))
@@ -194,8 +212,18 @@ async function runContainer(
       .filter((v) => v.metricName?.endsWith('_count'))
       .reduce((a, v) => a + v.value, 0);
     const seconds = (clock.last - clock.first) / 1000;
+    const jobCpu = process.cpuUsage(jobBefore);
+    const brokerAfter = p.brokerPid === undefined ? undefined : cpuSeconds(p.brokerPid);
     return {
       rate: clock.rate,
+      jobCpuUs: (jobCpu.user + jobCpu.system) / p.messages,
+      ...(brokerBefore === undefined || brokerAfter === undefined
+        ? {}
+        : {
+            brokerCpuUs:
+              ((brokerAfter.user + brokerAfter.sys - brokerBefore.user - brokerBefore.sys) * 1e6) /
+              p.messages,
+          }),
       seconds,
       taskCommits: count,
       meanCommitMs: Math.round((sum / Math.max(1, count)) * 1000),
@@ -300,6 +328,7 @@ export async function runStreamsBench(
     partitions?: number;
     keys?: number;
     commitMs?: number;
+    profile?: boolean;
   } = {},
 ): Promise<StreamsBenchResult[]> {
   const p: BenchParams = {
@@ -307,6 +336,7 @@ export async function runStreamsBench(
     partitions: opts.partitions ?? 4,
     keys: opts.keys ?? 10_000,
     commitMs: opts.commitMs ?? 5000,
+    profile: opts.profile,
   };
   const cases = opts.cases ?? [...STREAMS_BENCH_CASES];
   for (const c of cases)
@@ -316,6 +346,7 @@ export async function runStreamsBench(
       );
   const broker = await startBroker({ args: ['--set', 'group.initial.rebalance.delay.ms=0'] });
   const bootstrap = `127.0.0.1:${broker.port}`;
+  const withPid: BenchParams = { ...p, brokerPid: broker.proc.pid };
   const results: StreamsBenchResult[] = [];
   try {
     for (const c of STREAMS_BENCH_CASES) {
@@ -342,9 +373,9 @@ export async function runStreamsBench(
       const stateful = c.startsWith('stateful');
       const run =
         c === 'windowed' || c === 'join'
-          ? await runDslJob(bootstrap, name, c, p)
+          ? await runDslJob(bootstrap, name, c, withPid)
           : runner === 'brook'
-            ? await runBrookJob(bootstrap, name, stateful, p)
+            ? await runBrookJob(bootstrap, name, stateful, withPid)
             : { rate: await runKafkajs(bootstrap, name, stateful, p) };
       results.push({
         case: c,
@@ -363,7 +394,12 @@ export async function runStreamsBench(
                 'task.commit.ms': p.commitMs,
                 store: STORE_OF[c] ?? 'none',
                 ...('taskCommits' in run
-                  ? { taskCommits: run.taskCommits, meanCommitMs: run.meanCommitMs }
+                  ? {
+                      taskCommits: run.taskCommits,
+                      meanCommitMs: run.meanCommitMs,
+                      jobCpuUsPerMessage: round2(run.jobCpuUs),
+                      brokerCpuUsPerMessage: round2(run.brokerCpuUs),
+                    }
                   : {}),
               }
             : { store: stateful ? 'in-process Map' : 'none' }),
@@ -375,6 +411,11 @@ export async function runStreamsBench(
     await broker.cleanup();
   }
   return results;
+}
+
+/** `x` to two decimals (undefined stays undefined). */
+function round2(x: number | undefined): number | undefined {
+  return x === undefined ? undefined : Math.round(x * 100) / 100;
 }
 
 /** What each Brook case keeps in state, for the result's parameters. */
@@ -404,12 +445,13 @@ async function main(): Promise<void> {
     messages,
     partitions,
     keys,
+    profile: args.includes('--cpu-prof'),
   });
   for (const r of rows) {
     const commits =
       r.params.taskCommits === undefined
         ? ''
-        : `  (${r.params.taskCommits} task commits, ${r.params.meanCommitMs} ms mean commit)`;
+        : `  (${r.params.taskCommits} task commits, ${r.params.meanCommitMs} ms mean commit; CPU per message: job ${r.params.jobCpuUsPerMessage} µs, broker ${r.params.brokerCpuUsPerMessage} µs)`;
     console.log(
       `${r.case.padEnd(18)} ${Math.round(r.messagesPerSec).toLocaleString('en')} msg/s${commits}`,
     );
