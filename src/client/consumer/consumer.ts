@@ -10,12 +10,13 @@
  * }
  * ```
  */
-import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { KafkaError } from '../../protocol/errors.js';
 import { Cluster } from '../cluster.js';
 import { ClientClosedError } from '../errors.js';
 import { ASSIGNORS, rangeAssignor } from './assignors.js';
 import { ConsumerBatch, type ConsumerRecord } from './consumer-batch.js';
 import { Fetcher, type PartitionState } from './fetcher.js';
+import { CommitFailedError, type ConsumerGroupMetadata } from './fencing.js';
 import { GroupMember, type GroupHost } from './group.js';
 import {
   type IterationOptions,
@@ -36,13 +37,14 @@ import type { ConsumerOptions, RebalanceListener } from './options.js';
 import { offsetsForTimestamp, startingPositions } from './positions.js';
 
 export type {
+  ConsumerGroupMetadata,
   ConsumerOptions,
   ConsumerRecord,
   RebalanceListener,
   TopicPartition,
   TopicPartitionOffset,
 };
-export { ConsumerBatch };
+export { CommitFailedError, ConsumerBatch };
 
 /** A Kafka consumer. */
 export class Consumer {
@@ -143,6 +145,19 @@ export class Consumer {
     return this.group
       ? { memberId: this.group.memberId, generationId: this.group.generationId }
       : undefined;
+  }
+
+  /**
+   * The member's identity for commits, as Kafka's `groupMetadata()`: pass it to
+   * {@link commitSync} to commit offsets under the generation they were read in, so that the
+   * coordinator refuses them once the group has moved on (generation -1 and no member id for a
+   * consumer without a subscription).
+   */
+  groupMetadata(): ConsumerGroupMetadata {
+    const groupId = this.options.groupId;
+    if (groupId === undefined) throw new TypeError('group metadata needs a groupId');
+    if (this.group && this.subscription.length > 0) return this.group.commitIdentity;
+    return { groupId, generationId: -1, memberId: '', groupInstanceId: null };
   }
 
   /** Subscribes to topics; partitions come from the group (needs groupId). */
@@ -297,7 +312,12 @@ export class Consumer {
   }
 
   private async onRevoked(tps: TopicPartition[], how: 'revoked' | 'lost'): Promise<void> {
-    for (const tp of tps) this.assignment.delete(tpKey(tp.topic, tp.partition));
+    for (const tp of tps) {
+      const k = tpKey(tp.topic, tp.partition);
+      this.assignment.delete(k);
+      // Lost: the next owner may commit other offsets meanwhile; a later return starts afresh.
+      if (how === 'lost') this.committedCache.delete(k);
+    }
     if (tps.length === 0) return;
     if (how === 'lost') await this.options.rebalanceListener?.onLost?.(tps);
     else await this.options.rebalanceListener?.onRevoked?.(tps);
@@ -370,6 +390,16 @@ export class Consumer {
     for (;;) {
       if (this.group && this.subscription.length > 0) {
         await this.group.ensureActive();
+        if (this.group.sessionInDoubt && !(await this.group.confirmMembership())) {
+          // Nothing accepted by the coordinator for a whole session timeout (this process was
+          // stopped or starved): the group may have given these partitions to another member.
+          // Nothing is handed out until the coordinator confirms the membership; a refusal has
+          // given the assignment up (onLost), and the next round rejoins.
+          const left = deadline - Date.now();
+          if (left <= 0 || this.closed) return undefined;
+          if (!this.group.needsJoin) await new Promise((r) => setTimeout(r, Math.min(left, 100)));
+          continue;
+        }
         this.watchSubscribedPartitions(this.group);
       }
       if (
@@ -473,26 +503,37 @@ export class Consumer {
   /**
    * Commits offsets (default: the positions of every assigned partition, i.e. what has been
    * processed) and waits for the coordinator's acknowledgement.
+   *
+   * The commit carries the member's identity as of the call, or `options.groupMetadata` (see
+   * {@link groupMetadata}). When the coordinator refuses it because that identity is no longer in
+   * the group (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, FENCED_INSTANCE_ID), it rejects with a
+   * {@link CommitFailedError}; if the identity was the current one, the whole assignment is
+   * given up first (onLost, positions and fetched data dropped) and the next poll rejoins.
+   * REBALANCE_IN_PROGRESS rejects with that KafkaError and loses nothing: poll, then commit again.
    */
-  async commitSync(offsets?: TopicPartitionOffset[]): Promise<void> {
-    if (this.options.groupId === undefined) throw new TypeError('commits need a groupId');
+  async commitSync(
+    offsets?: TopicPartitionOffset[],
+    options: { groupMetadata?: ConsumerGroupMetadata } = {},
+  ): Promise<void> {
+    const groupId = this.options.groupId;
+    if (groupId === undefined) throw new TypeError('commits need a groupId');
+    const given = options.groupMetadata;
+    if (given !== undefined && given.groupId !== groupId)
+      throw new TypeError(
+        `group metadata of group "${given.groupId}" given to a consumer of "${groupId}"`,
+      );
     const list = offsets ?? this.currentPositions();
     const conn = await this.coordinatorConnection();
-    const identity =
-      this.group && this.subscription.length > 0 ? this.group.commitIdentity : undefined;
+    const group = this.group && this.subscription.length > 0 ? this.group : undefined;
+    const identity = given ?? this.groupMetadata();
+    const sentAt = Date.now();
     try {
-      await commitOffsets(conn, this.options.groupId, list, identity);
+      await commitOffsets(conn, groupId, list, identity);
     } catch (err) {
-      if (
-        err instanceof KafkaError &&
-        (err.code === ErrorCode.REBALANCE_IN_PROGRESS ||
-          err.code === ErrorCode.ILLEGAL_GENERATION ||
-          err.code === ErrorCode.UNKNOWN_MEMBER_ID)
-      ) {
-        this.group?.requestRejoin();
-      }
+      if (group && err instanceof KafkaError) throw group.commitRefused(err, identity);
       throw err;
     }
+    group?.commitAccepted(identity, sentAt);
     for (const o of list) this.committedCache.set(tpKey(o.topic, o.partition), o.offset);
   }
 

@@ -2,7 +2,8 @@
  * Classic group membership (JoinGroup / SyncGroup / Heartbeat / LeaveGroup). Heartbeats run on
  * their own timer, independent of the user's processing, so a slow handler never misses the
  * session timeout; processing time is bounded by maxPollIntervalMs instead (the rebalance
- * timeout), as in the Java client.
+ * timeout), as in the Java client. A member the coordinator no longer knows in its generation
+ * gives its assignment up as lost (see fencing.ts).
  */
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { DecodeError } from '../../protocol/primitives/index.js';
@@ -16,6 +17,7 @@ import {
   encodeAssignment,
   encodeSubscription,
 } from './consumer-protocol.js';
+import { type ConsumerGroupMetadata, CommitFailedError, isMembershipLost } from './fencing.js';
 import { findCoordinator, type TopicPartition } from './offsets.js';
 
 export { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription };
@@ -66,6 +68,15 @@ export class GroupMember {
   private heartbeatInFlight = false;
   private joining: Promise<void> | undefined;
   private stopped = false;
+  /**
+   * When the last heartbeat (or SyncGroup, or commit) that the coordinator accepted was sent: the
+   * coordinator's session timer for this member restarted no earlier than that.
+   */
+  private confirmedAt = 0;
+  /** The onLost callback under way; the next join waits for it (and reports its failure). */
+  private losing: Promise<void> | undefined;
+  /** Set once another consumer took over this member's group instance id: fatal, as in Kafka. */
+  private fenced: KafkaError | undefined;
 
   constructor(
     private readonly cluster: Cluster,
@@ -95,6 +106,7 @@ export class GroupMember {
 
   /** Joins (or rejoins) when needed; concurrent callers share one join. */
   ensureActive(): Promise<void> {
+    if (this.fenced) return Promise.reject(this.fenced);
     if (!this.needsJoin || this.stopped) return Promise.resolve();
     this.joining ??= this.joinLoop().finally(() => {
       this.joining = undefined;
@@ -143,7 +155,15 @@ export class GroupMember {
   }
 
   private async joinOnce(): Promise<void> {
+    await this.settleLost();
     const conn = await this.coordinatorConnection();
+    // Kafka's onJoinPrepare: a member whose identity was reset (removed from the group, or its
+    // generation refused) owns nothing any more. Its partitions are lost, not revoked: revoking
+    // would commit them under the new generation, over what their new owner has committed.
+    if (this.generationId < 0 || this.memberId === '') {
+      this.giveUpAsLost();
+      await this.settleLost();
+    }
     const owned = this.host.owned();
     if (!this.cooperative && owned.length > 0) {
       // Eager protocol: give everything up before joining.
@@ -194,6 +214,7 @@ export class GroupMember {
     if (res.leader === res.memberId && !res.skipAssignment) {
       assignments = await this.leaderAssign(res.protocolName ?? '', res.members);
     }
+    const syncSentAt = Date.now();
     const sync = await conn.request(
       14,
       {
@@ -212,6 +233,7 @@ export class GroupMember {
       throw new KafkaError(sync.errorCode, `(SyncGroup "${this.options.groupId}")`);
     }
     this.generationId = generationId;
+    this.confirmedAt = syncSentAt;
     const assigned = decodeAssignment(sync.assignment);
     const current = this.host.owned();
     const revoked = minus(current, assigned);
@@ -279,45 +301,138 @@ export class GroupMember {
       // can move on, as the Java client does; the next poll rejoins.
       this.stopHeartbeat();
       void this.leave('consumer poll timeout has expired (maxPollIntervalMs)').then(() => {
-        this.needsJoin = true;
-        void this.host.onLost(this.host.owned());
+        this.giveUpAsLost();
+        this.requestRejoin();
       });
       return;
     }
     this.heartbeatInFlight = true;
-    void this.coordinatorConnection()
-      .then((conn) =>
-        conn.request(12, {
-          groupId: this.options.groupId,
-          generationId: this.generationId,
-          memberId: this.memberId,
-          groupInstanceId: this.options.groupInstanceId,
-        }),
-      )
-      .then(
-        (res) => {
-          const code = res.errorCode;
-          if (code === 0) return;
-          if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
-            this.requestRejoin();
-          } else if (
-            code === ErrorCode.UNKNOWN_MEMBER_ID ||
-            code === ErrorCode.ILLEGAL_GENERATION ||
-            code === ErrorCode.FENCED_INSTANCE_ID
-          ) {
-            if (code === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = '';
-            this.generationId = -1;
-            void this.host.onLost(this.host.owned());
-            this.requestRejoin();
-          } else if (this.coordinatorMoved(code)) {
-            this.resetCoordinator();
-          }
-        },
-        () => this.resetCoordinator(),
-      )
-      .finally(() => {
-        this.heartbeatInFlight = false;
+    void this.sendHeartbeat().finally(() => {
+      this.heartbeatInFlight = false;
+    });
+  }
+
+  /**
+   * One Heartbeat, acted upon: true when the coordinator accepted it. A refusal of this member's
+   * identity gives the assignment up as lost; connection failures only reset the coordinator.
+   */
+  private async sendHeartbeat(): Promise<boolean> {
+    const { generationId, memberId } = this;
+    const sentAt = Date.now();
+    let code: number;
+    try {
+      const conn = await this.coordinatorConnection();
+      const res = await conn.request(12, {
+        groupId: this.options.groupId,
+        generationId,
+        memberId,
+        groupInstanceId: this.options.groupInstanceId,
       });
+      code = res.errorCode;
+    } catch {
+      this.resetCoordinator();
+      return false;
+    }
+    // The answer is about an identity the member has replaced since (it rejoined meanwhile).
+    if (generationId !== this.generationId || memberId !== this.memberId) return false;
+    if (code === 0) {
+      this.confirm(sentAt);
+      return true;
+    }
+    if (code === ErrorCode.REBALANCE_IN_PROGRESS) this.requestRejoin();
+    else if (isMembershipLost(code)) this.markLost(code, 'Heartbeat');
+    else if (this.coordinatorMoved(code)) this.resetCoordinator();
+    return false;
+  }
+
+  private confirm(sentAt: number): void {
+    if (sentAt > this.confirmedAt) this.confirmedAt = sentAt;
+  }
+
+  /**
+   * Whether the coordinator may have expired this member's session: no request it accepted was
+   * sent within the session timeout (the process was stopped or starved, or the coordinator was
+   * out of reach). Such a member cannot know whether it still owns its partitions.
+   */
+  get sessionInDoubt(): boolean {
+    return (
+      !this.needsJoin &&
+      this.generationId >= 0 &&
+      Date.now() - this.confirmedAt > this.options.sessionTimeoutMs
+    );
+  }
+
+  /**
+   * Asks the coordinator now (a Heartbeat) whether this member is still in its generation: true
+   * if so. A refusal gives the assignment up as lost and asks for a rejoin; no answer leaves the
+   * question open for the next call.
+   */
+  confirmMembership(): Promise<boolean> {
+    return this.sendHeartbeat();
+  }
+
+  /**
+   * The coordinator refused this member's identity (`code`, one of {@link isMembershipLost}'s):
+   * resets the identity as Kafka does for that code, gives the whole assignment up as lost and
+   * asks for a rejoin at the next poll (or, for FENCED_INSTANCE_ID, fails every later poll).
+   */
+  markLost(code: number, what: string): void {
+    if (code !== ErrorCode.ILLEGAL_GENERATION) this.memberId = '';
+    this.generationId = -1;
+    if (code === ErrorCode.FENCED_INSTANCE_ID) {
+      this.fenced = new KafkaError(
+        code,
+        `(${what} for group "${this.options.groupId}": group instance id "${this.options.groupInstanceId}" is now used by another consumer; this one gave its partitions up and must be closed — give every consumer its own groupInstanceId)`,
+      );
+    }
+    this.giveUpAsLost();
+    this.requestRejoin();
+  }
+
+  /** Calls onLost for everything owned (which drops it at once); the next join waits for it. */
+  private giveUpAsLost(): void {
+    const owned = this.host.owned();
+    if (owned.length === 0) return;
+    const previous = this.losing;
+    const lost = this.host.onLost(owned);
+    const losing = previous === undefined ? lost : previous.then(() => lost);
+    // Observed here so that a failing listener is no unhandled rejection; the next join reports it.
+    losing.catch(() => {});
+    this.losing = losing;
+  }
+
+  private async settleLost(): Promise<void> {
+    const losing = this.losing;
+    this.losing = undefined;
+    await losing;
+  }
+
+  /**
+   * Acts on a refused OffsetCommit sent as `identity` as Kafka's consumer does, and returns the
+   * error for the committer. UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION and FENCED_INSTANCE_ID of the
+   * member's current identity lose the assignment; of an older identity (the member has rejoined
+   * since) they only fail that commit. REBALANCE_IN_PROGRESS loses nothing: the next poll
+   * rejoins.
+   */
+  commitRefused(error: KafkaError, identity: ConsumerGroupMetadata): KafkaError {
+    const current =
+      identity.generationId === this.generationId && identity.memberId === this.memberId;
+    if (error.code === ErrorCode.REBALANCE_IN_PROGRESS) {
+      if (current) this.requestRejoin();
+      return error;
+    }
+    if (!isMembershipLost(error.code)) return error;
+    if (current) this.markLost(error.code, 'OffsetCommit');
+    // Lost now, or by a refusal whose answer overtook this one (a heartbeat's); a member that has
+    // rejoined since keeps what it owns now.
+    const lost = current || this.generationId < 0;
+    return new CommitFailedError(error.code, this.options.groupId, identity, lost);
+  }
+
+  /** An OffsetCommit sent as `identity` at `sentAt` was accepted: the session is alive. */
+  commitAccepted(identity: ConsumerGroupMetadata, sentAt: number): void {
+    if (identity.generationId === this.generationId && identity.memberId === this.memberId)
+      this.confirm(sentAt);
   }
 
   /** Marks the member for a rejoin at the consumer's next poll (and wakes it). */
@@ -328,8 +443,9 @@ export class GroupMember {
   }
 
   /** Commit identity: generation and member, for OffsetCommit. */
-  get commitIdentity(): { generationId: number; memberId: string; groupInstanceId: string | null } {
+  get commitIdentity(): ConsumerGroupMetadata {
     return {
+      groupId: this.options.groupId,
       generationId: this.generationId,
       memberId: this.memberId,
       groupInstanceId: this.options.groupInstanceId,
