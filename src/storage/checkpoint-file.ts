@@ -10,7 +10,7 @@
  * orders 1 17
  * ```
  */
-import { writeFileAtomic, readTextIfExists } from './fs-util.js';
+import { readTextIfExists, writeFileAtomic } from './fs-util.js';
 
 /** Raised when a checkpoint file is malformed; callers fall back to a safe default. */
 export class CheckpointFormatError extends Error {
@@ -48,14 +48,21 @@ export function readOffsetCheckpoint(path: string): Map<string, number> {
   return out;
 }
 
+/** The text of a per-data-dir offset checkpoint. */
+export function formatOffsetCheckpoint(
+  entries: Iterable<{ topic: string; partition: number; offset: number }>,
+): string {
+  const lines: string[] = [];
+  for (const e of entries) lines.push(`${e.topic} ${e.partition} ${e.offset}`);
+  return `0\n${lines.length}\n${lines.map((l) => `${l}\n`).join('')}`;
+}
+
 /** Writes a per-data-dir offset checkpoint atomically. */
 export function writeOffsetCheckpoint(
   path: string,
   entries: Iterable<{ topic: string; partition: number; offset: number }>,
 ): void {
-  const lines: string[] = [];
-  for (const e of entries) lines.push(`${e.topic} ${e.partition} ${e.offset}`);
-  writeFileAtomic(path, `0\n${lines.length}\n${lines.map((l) => `${l}\n`).join('')}`);
+  writeFileAtomic(path, formatOffsetCheckpoint(entries));
 }
 
 /** Reads `epoch startOffset` pairs. */

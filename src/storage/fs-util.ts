@@ -1,5 +1,6 @@
-/** Small synchronous file helpers shared by the storage classes. */
+/** Small file helpers shared by the storage classes: synchronous ones, and thread-pool ones for work that waits for the disk. */
 import {
+  close as fsCloseCallback,
   closeSync,
   fsyncSync,
   openSync,
@@ -8,6 +9,7 @@ import {
   existsSync,
   readFileSync,
 } from 'node:fs';
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** Writes a whole buffer at `position`, looping over short writes. */
@@ -29,6 +31,62 @@ export function fsyncDir(dir: string): void {
   } finally {
     if (fd >= 0) closeSync(fd);
   }
+}
+
+/**
+ * {@link fsyncDir} on the thread pool: a directory fsync waits for the disk (a cache flush), which
+ * must not stall the event loop in periodic work (rolls, checkpoints).
+ */
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // As in fsyncDir: some filesystems refuse fsync on directories.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * {@link writeFileAtomic} with every step that may wait for the disk on the thread pool: the
+ * fsyncs, and the rename, which drops the replaced file's last link (freeing its blocks is a
+ * synchronous discard on a file system mounted with `discard`). `tmpSuffix` keeps its temporary
+ * file apart from the synchronous writer's.
+ */
+export async function writeFileAtomicAsync(
+  path: string,
+  data: string,
+  tmpSuffix = '.tmp-async',
+): Promise<void> {
+  const tmp = `${path}${tmpSuffix}`;
+  const handle = await open(tmp, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, path);
+  await fsyncDirAsync(dirname(path));
+}
+
+/**
+ * Removes files on the thread pool. Unlinking a file's last name frees its blocks, which on a
+ * file system mounted with `discard` waits for the device (measured here: ~0.8 ms per MB, so
+ * ~0.8 s for a 1 GiB segment) and must not run on the event loop.
+ */
+export async function removeFiles(paths: readonly string[]): Promise<void> {
+  await Promise.all(paths.map((p) => rm(p, { force: true }).catch(() => undefined)));
+}
+
+/**
+ * Closes a descriptor on the thread pool. Closing the last descriptor of a file that was already
+ * unlinked frees its blocks (see {@link removeFiles}), so it must not run on the event loop either.
+ */
+export function closeInBackground(fd: number): Promise<void> {
+  return new Promise((resolve) => fsCloseCallback(fd, () => resolve()));
 }
 
 /**

@@ -22,7 +22,7 @@ import {
 import { assignOffsets } from './assign-offsets.js';
 import { GroupCommit } from './group-commit.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
-import { fsyncDir } from './fs-util.js';
+import { fsyncDir, fsyncDirAsync } from './fs-util.js';
 import { listSegments } from './log-dir.js';
 import {
   loadAfterCleanShutdown,
@@ -72,6 +72,8 @@ export class Log {
   private lastFlushMs: number;
   private flushing: Promise<void> | undefined;
   private syncsInFlight = 0;
+  /** A segment was created since the last sync: its directory entry is not durable yet. */
+  private dirUnsynced = false;
   private readonly reaper = new SegmentReaper(
     () => this.config['file.delete.delay.ms'],
     () => this.syncsInFlight > 0,
@@ -305,8 +307,10 @@ export class Log {
         LogSegment.create(this.dir, this.nextOffset, this.segmentSettings(), this.io),
       );
       // The new file's directory entry must survive a power loss too (fdatasync of the file
-      // alone does not persist its name).
-      fsyncDir(this.dir);
+      // alone does not persist its name). The next sync (flush or group commit) fsyncs the
+      // directory on the thread pool before anything in the new segment counts as durable: done
+      // here, the directory fsync stalled the event loop on every roll.
+      this.dirUnsynced = true;
     } catch (err) {
       throw storageError(`rolling a segment of ${this.topic}-${this.partition} failed`, err);
     }
@@ -498,6 +502,7 @@ export class Log {
         // The only segment left starts at or after `offset`: restart the log there.
         this.scheduleDelete(seg);
         this.segmentList = [LogSegment.create(this.dir, offset, this.segmentSettings(), this.io)];
+        this.dirUnsynced = true;
         this.nextOffset = offset;
       } else {
         this.loadIndexes(seg);
@@ -533,7 +538,9 @@ export class Log {
     this.stats.syncs++;
     this.syncsInFlight++;
     try {
-      await Promise.all(segs.map((s) => s.syncDataAsync()));
+      const dirSync = this.dirUnsynced ? fsyncDirAsync(this.dir) : undefined;
+      this.dirUnsynced = false;
+      await Promise.all([dirSync, ...segs.map((s) => s.syncDataAsync())]);
     } catch (err) {
       this.failed = new StorageError(
         `fdatasync of ${this.topic}-${this.partition} failed; the log refuses appends until it is reopened`,
@@ -598,6 +605,8 @@ export class Log {
         seg.flushSync();
         seg.close();
       }
+      if (this.dirUnsynced) fsyncDir(this.dir);
+      this.dirUnsynced = false;
       this.recoveryPointValue = this.nextOffset;
     } finally {
       this.closed = true;
@@ -619,6 +628,7 @@ export class Log {
    * closes them early (at shutdown).
    */
   retire(): () => void {
+    // The returned closer (shutdown) closes at once; the timer's closes in the background.
     this.closed = true;
     const segs = [...this.segmentList];
     for (const seg of segs) {
@@ -626,14 +636,21 @@ export class Log {
       seg.timeIndex.unload();
     }
     let done = false;
-    const closeAll = (): void => {
+    const closeAll = (background = false): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      if (background) {
+        // The files are unlinked by now: closing their last descriptors frees their blocks,
+        // which waits for the device (see removeFiles), so it runs on the thread pool.
+        for (const seg of segs) void seg.closeInBackground();
+        this.reaper.reapAll(true);
+        return;
+      }
       for (const seg of segs) seg.close();
       this.reapAll();
     };
-    const timer = setTimeout(closeAll, this.config['file.delete.delay.ms']);
+    const timer = setTimeout(() => closeAll(true), this.config['file.delete.delay.ms']);
     timer.unref();
     return closeAll;
   }

@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { CorruptRecordError } from './errors.js';
 import { type BatchPosition, ChunkedBatchReader, HeaderReader } from './batch-scan.js';
-import { writeFully } from './fs-util.js';
+import { closeInBackground, writeFully } from './fs-util.js';
 import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFile } from './naming.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
@@ -587,6 +587,24 @@ export class LogSegment {
     }
   }
 
+  /**
+   * Like {@link close}, but the `.log` descriptor is closed on the thread pool: when the file is
+   * already unlinked, that close frees its blocks, which waits for the device.
+   */
+  closeInBackground(): Promise<void> {
+    try {
+      this.offsetIndex.close();
+      this.timeIndex.close();
+    } catch {
+      // Index files are hints; recovery rebuilds them (and this segment is being removed).
+    }
+    const fd = this.fdValue;
+    if (fd < 0) return Promise.resolve();
+    this.fdValue = -1;
+    this.headerReader = undefined;
+    return closeInBackground(fd);
+  }
+
   /** Renames the files with `suffix` appended (e.g. `.deleted`), keeping descriptors valid. */
   renameAll(suffix: string): void {
     for (const p of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
@@ -596,7 +614,11 @@ export class LogSegment {
 
   /** Removes the files (called after close). `suffix` is what renameAll added. */
   deleteFiles(suffix = ''): void {
-    for (const p of [this.logPath, this.offsetIndex.path, this.timeIndex.path])
-      rmSync(p + suffix, { force: true });
+    for (const p of this.filePaths(suffix)) rmSync(p, { force: true });
+  }
+
+  /** The paths of the three files, with `suffix` (what renameAll added) appended. */
+  filePaths(suffix = ''): string[] {
+    return [this.logPath + suffix, this.offsetIndex.path + suffix, this.timeIndex.path + suffix];
   }
 }
