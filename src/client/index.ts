@@ -29,11 +29,16 @@ export {
   rangeAssignor,
   roundRobinAssignor,
 } from './consumer/assignors.js';
-export { ConsumerBatch, type ConsumerRecord } from './consumer/consumer-batch.js';
+export {
+  ConsumerBatch,
+  type ConsumerBatchReader,
+  type ConsumerRecord,
+} from './consumer/consumer-batch.js';
 export { Consumer, type ConsumerOptions, type RebalanceListener } from './consumer/consumer.js';
 export type { TopicPartition, TopicPartitionOffset } from './consumer/offsets.js';
 export { ClientClosedError, ConnectionError, KafkaError, TimeoutError } from './errors.js';
 export type { Bytes, ProducerHeader } from './producer/batch-builder.js';
+export type { RecordCursor } from '../protocol/record-batch/cursor.js';
 export {
   DefaultPartitioner,
   murmur2,

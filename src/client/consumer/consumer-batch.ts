@@ -109,42 +109,37 @@ export class ConsumerBatch implements Iterable<ConsumerRecord> {
   }
 
   /**
+   * A reader over the deliverable records with one reused cursor: `next()` moves it to the next
+   * record (or returns undefined after the last one), allocating nothing per record. The cursor
+   * is only valid until the following `next()`; the reader can be left and resumed at any time,
+   * so a caller may stop mid-batch (to wait for something) and go on later.
+   */
+  reader(): ConsumerBatchReader {
+    return new ConsumerBatchReader(this.batches, this.batchFilter(), this.fromOffset);
+  }
+
+  /**
    * Calls `fn` with one reused cursor for each deliverable record, stopping when it returns
    * false. No allocation per record.
    */
   private visit(fn: (cursor: RecordCursor) => boolean | undefined): void {
-    const cursor = new RecordCursor();
-    const keep = this.batchFilter();
-    const from = this.fromOffset;
-    for (const batch of this.batches) {
-      if (!keep(batch)) continue;
-      batch.cursor(cursor);
-      while (cursor.next()) {
-        if (cursor.offset >= from && fn(cursor) === false) return;
-      }
-    }
+    const reader = this.reader();
+    for (let c = reader.next(); c !== undefined; c = reader.next()) if (fn(c) === false) return;
   }
 
   *[Symbol.iterator](): Iterator<ConsumerRecord> {
-    const cursor = new RecordCursor();
-    const keep = this.batchFilter();
-    const from = this.fromOffset;
-    for (const batch of this.batches) {
-      if (!keep(batch)) continue;
-      batch.cursor(cursor);
-      while (cursor.next()) {
-        if (cursor.offset < from) continue;
-        yield {
-          topic: this.topic,
-          partition: this.partition,
-          offset: cursor.offset,
-          timestamp: cursor.timestamp,
-          key: cursor.key(),
-          value: cursor.value(),
-          headers: cursor.headerCount === 0 ? [] : cursor.headers(),
-          leaderEpoch: batch.partitionLeaderEpoch,
-        };
-      }
+    const reader = this.reader();
+    for (let c = reader.next(); c !== undefined; c = reader.next()) {
+      yield {
+        topic: this.topic,
+        partition: this.partition,
+        offset: c.offset,
+        timestamp: c.timestamp,
+        key: c.key(),
+        value: c.value(),
+        headers: c.headerCount === 0 ? [] : c.headers(),
+        leaderEpoch: reader.leaderEpoch,
+      };
     }
   }
 
@@ -174,5 +169,53 @@ export class ConsumerBatch implements Iterable<ConsumerRecord> {
       fn(c.buffer, c.valueOffset, c.valueLength, c.offset);
       return true;
     });
+  }
+}
+
+/**
+ * Walks the deliverable records of a {@link ConsumerBatch} (see {@link ConsumerBatch.reader}):
+ * batches before the fetch position, control batches and aborted transactions are skipped, as
+ * are records before the fetch position inside the first batch.
+ */
+export class ConsumerBatchReader {
+  /** Leader epoch of the batch the current record came in (-1 when unknown). */
+  leaderEpoch = -1;
+  readonly #batches: RecordBatch[];
+  readonly #keep: (batch: RecordBatch) => boolean;
+  readonly #from: number;
+  readonly #cursor = new RecordCursor();
+  /** Index of the batch after the one the cursor walks. */
+  #nextBatch = 0;
+  #inBatch = false;
+
+  /** @internal use {@link ConsumerBatch.reader}. */
+  constructor(batches: RecordBatch[], keep: (batch: RecordBatch) => boolean, from: number) {
+    this.#batches = batches;
+    this.#keep = keep;
+    this.#from = from;
+  }
+
+  /** The cursor on the next deliverable record, or undefined when there is none. */
+  next(): RecordCursor | undefined {
+    const cursor = this.#cursor;
+    for (;;) {
+      if (this.#inBatch) {
+        while (cursor.next()) if (cursor.offset >= this.#from) return cursor;
+        this.#inBatch = false;
+      }
+      const batches = this.#batches;
+      let batch: RecordBatch | undefined;
+      while (this.#nextBatch < batches.length) {
+        const b = batches[this.#nextBatch++];
+        if (this.#keep(b)) {
+          batch = b;
+          break;
+        }
+      }
+      if (batch === undefined) return undefined;
+      batch.cursor(cursor);
+      this.leaderEpoch = batch.partitionLeaderEpoch;
+      this.#inBatch = true;
+    }
   }
 }

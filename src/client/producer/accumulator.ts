@@ -92,7 +92,13 @@ export class RecordAccumulator {
     }
     const waiters = batch.waiters;
     const last = waiters.length > 0 ? waiters[waiters.length - 1] : undefined;
-    if (last && (last as CallWaiter).call === call && last.callIndex + last.count === index) {
+    // A run is consecutive records of one call; a call that wants no metadata needs only the
+    // count, so all its records in this batch are one run even when keys spread them.
+    if (
+      last &&
+      (last as CallWaiter).call === call &&
+      (call.results === undefined || last.callIndex + last.count === index)
+    ) {
       last.count++;
     } else {
       waiters.push(new CallWaiter(call, batch.count - 1, index));

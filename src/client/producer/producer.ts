@@ -33,6 +33,8 @@ export type {
   RecordMetadata,
 } from './options.js';
 
+const NO_RECORDS: readonly ProducerRecord[] = Object.freeze([]);
+
 /**
  * A Kafka producer.
  *
@@ -127,11 +129,41 @@ export class Producer {
     topic: string,
     records: ProducerRecord | readonly ProducerRecord[],
   ): Promise<RecordMetadata[]> {
-    if (this.closed) throw new ClientClosedError('producer');
     const list = Array.isArray(records)
       ? (records as readonly ProducerRecord[])
       : [records as ProducerRecord];
-    if (list.length === 0) return [];
+    if (list.length === 0) {
+      if (this.closed) throw new ClientClosedError('producer');
+      return [];
+    }
+    const results = new Array<RecordMetadata>(list.length);
+    await this.#enqueue(topic, list, results);
+    return results;
+  }
+
+  /**
+   * Like {@link Producer.send}, but resolves with nothing once every record is acknowledged:
+   * no metadata object is made per record, for callers that only need the acknowledgement
+   * (a stream job's outputs and changelogs).
+   */
+  async sendWithoutMetadata(topic: string, records: readonly ProducerRecord[]): Promise<void> {
+    if (records.length === 0) {
+      if (this.closed) throw new ClientClosedError('producer');
+      return;
+    }
+    await this.#enqueue(topic, records, undefined);
+  }
+
+  /**
+   * Appends `list` to its partitions' batches; resolves once all are acknowledged, having filled
+   * `results` (when given) with where each record landed.
+   */
+  async #enqueue(
+    topic: string,
+    list: readonly ProducerRecord[],
+    results: RecordMetadata[] | undefined,
+  ): Promise<void> {
+    if (this.closed) throw new ClientClosedError('producer');
     if (!this.identity.isSettled) await this.identity.ensure();
     this.cluster.refreshIfStale();
     let info = this.cluster.topics.get(topic);
@@ -140,11 +172,13 @@ export class Producer {
     if (this.accumulator.isFull) await this.accumulator.waitForMemory();
     if (this.closed) throw new ClientClosedError('producer');
     const numPartitions = info.partitions.length;
-    return new Promise<RecordMetadata[]>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       const call: SendCall = {
         topic,
-        results: new Array(list.length),
-        records: list,
+        results,
+        // Kept only for the metadata's timestamps: without metadata the records can go as soon
+        // as they are written into their batches.
+        records: results === undefined ? NO_RECORDS : list,
         now: Date.now(),
         remaining: list.length,
         resolve,

@@ -7,12 +7,13 @@ import type { ProducerRecord, RecordMetadata } from './options.js';
 
 export interface SendCall {
   topic: string;
-  results: RecordMetadata[];
+  /** Where each record landed, filled in as batches are acknowledged; undefined: not wanted. */
+  results: RecordMetadata[] | undefined;
   /** The caller's records (for their timestamps) and the time of the call. */
   records: readonly ProducerRecord[];
   now: number;
   remaining: number;
-  resolve: (r: RecordMetadata[]) => void;
+  resolve: () => void;
   reject: (err: Error) => void;
   failed: boolean;
 }
@@ -35,7 +36,7 @@ export class CallWaiter implements BatchWaiter {
       return;
     }
     const results = call.results;
-    for (let j = 0; j < this.count; j++) {
+    for (let j = 0; results !== undefined && j < this.count; j++) {
       const i = this.callIndex + j;
       results[i] = {
         topic: call.topic,
@@ -45,6 +46,6 @@ export class CallWaiter implements BatchWaiter {
       };
     }
     call.remaining -= this.count;
-    if (call.remaining === 0) call.resolve(results);
+    if (call.remaining === 0) call.resolve();
   }
 }

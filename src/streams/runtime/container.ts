@@ -287,9 +287,9 @@ export class Container {
     const task = this.#tasks.get(batch.partition);
     if (task === undefined || !this.#ready.has(task)) return;
     const labels = { job: this.jobId, task: task.name };
-    const iterator = batch[Symbol.iterator]();
+    const reader = batch.reader();
     if (task.pending === undefined) {
-      const result = task.processRecords(batch.topic, iterator);
+      const result = task.processRecords(batch.topic, reader);
       if (result !== undefined) this.#track(task, result);
     } else {
       task.queued++;
@@ -297,7 +297,7 @@ export class Container {
         task,
         task.pending.then(() => {
           task.queued--;
-          return task.processRecords(batch.topic, iterator);
+          return task.processRecords(batch.topic, reader);
         }),
       );
     }

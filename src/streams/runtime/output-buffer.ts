@@ -1,4 +1,4 @@
-import type { Producer, ProducerRecord, RecordMetadata } from '../../client/index.js';
+import type { Producer, ProducerRecord } from '../../client/index.js';
 import type { SendTracker } from './changelog-io.js';
 
 /** Records per produce call. */
@@ -13,7 +13,7 @@ export class OutputBuffer {
   readonly #producer: Producer;
   readonly #onError: (error: unknown) => void;
   readonly #chunks = new Map<string, ProducerRecord[]>();
-  readonly #inFlight = new Set<Promise<RecordMetadata[]>>();
+  readonly #inFlight = new Set<Promise<void>>();
 
   readonly #tracker: SendTracker | undefined;
 
@@ -50,7 +50,7 @@ export class OutputBuffer {
 
   #sendTopic(topic: string, chunk: ProducerRecord[]): void {
     this.#chunks.set(topic, []);
-    const sent = this.#producer.send(topic, chunk);
+    const sent = this.#producer.sendWithoutMetadata(topic, chunk);
     this.#inFlight.add(sent);
     this.#tracker?.add(sent);
     sent.then(

@@ -6,7 +6,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Admin, ClientOptions, ConsumerRecord, Producer } from '../../client/index.js';
+import type {
+  Admin,
+  ClientOptions,
+  ConsumerBatchReader,
+  Producer,
+  RecordCursor,
+} from '../../client/index.js';
 import type {
   AnyJob,
   IncomingEnvelope,
@@ -26,6 +32,7 @@ import { LmdbEngine } from '../stores/lmdb-engine.js';
 import { LoggedStore } from '../stores/logged-store.js';
 import { restoreStore } from '../stores/restore.js';
 import { SerializedStore } from '../stores/serialized-store.js';
+import { deserializeAt, type Serde } from '../serdes/serde.js';
 import { applySourceRecord, ReadOnlyStore, SourceOffsetWriter } from '../stores/source-backed.js';
 import { storeDirectory } from '../stores/state-dir.js';
 import { type TaskName, taskNameForPartition } from '../types.js';
@@ -67,11 +74,15 @@ interface OpenStore {
   readonly engine: BytesStore;
 }
 
+/** Headers of a record that has none: one shared, frozen array. */
+const NO_HEADERS: readonly never[] = Object.freeze([]);
+
 /** What processing a record of one input topic needs, looked up once per batch. */
 interface InputRoute {
   readonly stream: string;
-  readonly keySerde: Inputs[string]['keySerde'];
-  readonly valueSerde: Inputs[string]['valueSerde'];
+  readonly topic: string;
+  readonly keySerde: Serde<unknown>;
+  readonly valueSerde: Serde<unknown>;
   readonly tables:
     | readonly { readonly store: BytesStore; readonly writer: SourceOffsetWriter }[]
     | undefined;
@@ -270,26 +281,25 @@ export class TaskInstance {
   }
 
   /**
-   * Processes the records of one consumer batch (all of `topic`) from `iterator` on. Returns
+   * Processes the records of one consumer batch (all of `topic`) from where `reader` is. Returns
    * undefined when all were processed synchronously, or a promise when a `process` call went
    * asynchronous (the rest of the batch then follows it). What a record needs beyond itself
-   * (its input's name and serdes, the tables kept from its topic) is looked up once per batch.
+   * (its input's name and serdes, the tables kept from its topic) is looked up once per batch,
+   * and the record is read from the reader's cursor: no record object, no key or value view
+   * unless the serde needs one.
    */
-  processRecords(topic: string, iterator: Iterator<ConsumerRecord>): Promise<void> | undefined {
+  processRecords(topic: string, reader: ConsumerBatchReader): Promise<void> | undefined {
     const route = this.#route(topic);
-    for (;;) {
-      const next = iterator.next();
-      if (next.done === true) return undefined;
-      const result = this.#processOne(route, next.value);
-      if (result !== undefined) return result.then(() => this.#processRest(route, iterator));
+    for (let c = reader.next(); c !== undefined; c = reader.next()) {
+      const result = this.#processOne(route, c);
+      if (result !== undefined) return result.then(() => this.#processRest(route, reader));
     }
+    return undefined;
   }
 
-  async #processRest(route: InputRoute, iterator: Iterator<ConsumerRecord>): Promise<void> {
-    for (;;) {
-      const next = iterator.next();
-      if (next.done === true) return;
-      const result = this.#processOne(route, next.value);
+  async #processRest(route: InputRoute, reader: ConsumerBatchReader): Promise<void> {
+    for (let c = reader.next(); c !== undefined; c = reader.next()) {
+      const result = this.#processOne(route, c);
       if (result !== undefined) await result;
     }
   }
@@ -301,6 +311,7 @@ export class TaskInstance {
       const spec = this.#env.job.inputs[stream] as Inputs[string];
       route = {
         stream,
+        topic,
         keySerde: spec.keySerde,
         valueSerde: spec.valueSerde,
         tables: this.#sourceStores.get(topic),
@@ -310,25 +321,31 @@ export class TaskInstance {
     return route;
   }
 
-  #processOne(route: InputRoute, record: ConsumerRecord): Promise<void> | undefined {
+  #processOne(route: InputRoute, c: RecordCursor): Promise<void> | undefined {
+    const buffer = c.buffer;
+    const offset = c.offset;
     const envelope = {
       stream: route.stream,
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset,
-      timestamp: record.timestamp,
-      key: record.key === null ? null : route.keySerde.deserialize(record.key),
-      value: record.value === null ? null : route.valueSerde.deserialize(record.value),
-      headers: record.headers,
+      topic: route.topic,
+      partition: this.partition,
+      offset,
+      timestamp: c.timestamp,
+      key: c.keyLength < 0 ? null : deserializeAt(route.keySerde, buffer, c.keyOffset, c.keyLength),
+      value:
+        c.valueLength < 0
+          ? null
+          : deserializeAt(route.valueSerde, buffer, c.valueOffset, c.valueLength),
+      headers: c.headerCount === 0 ? NO_HEADERS : c.headers(),
     } as IncomingEnvelope<Inputs>;
     // The offset moves before process() returns: a message whose processing started counts as
     // processed at the next commit, which first waits for it to finish.
-    this.offsets.set(record.topic, record.offset + 1);
+    this.offsets.set(route.topic, offset + 1);
     this.processed++;
     const tables = route.tables;
     if (tables !== undefined) {
-      for (const t of tables)
-        applySourceRecord(t.store, t.writer, record.offset, record.key, record.value);
+      const key = c.key();
+      const value = c.value();
+      for (const t of tables) applySourceRecord(t.store, t.writer, offset, key, value);
     }
     const result = this.#task!.process(envelope, this.#env.collector, this.#env.coordinator);
     return result instanceof Promise ? result : undefined;

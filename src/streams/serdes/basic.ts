@@ -13,8 +13,17 @@ export const stringSerde: Serde<string> = {
     return Buffer.from(value, 'utf8');
   },
   deserialize(bytes: Buffer): string {
+    return stringSerde.deserializeFrom!(bytes, 0, bytes.length);
+  },
+  deserializeFrom(buffer: Buffer, offset: number, length: number): string {
+    // ASCII (most keys) decodes the same in every encoding: latin1 without a view or a
+    // TextDecoder call; anything else goes through the strict decoder.
+    const end = offset + length;
+    let i = offset;
+    while (i < end && buffer[i] < 0x80) i++;
+    if (i === end) return buffer.toString('latin1', offset, end);
     try {
-      return strictUtf8.decode(bytes);
+      return strictUtf8.decode(buffer.subarray(offset, end));
     } catch (cause) {
       throw new SerdeError('string serde: bytes are not valid UTF-8', { cause });
     }

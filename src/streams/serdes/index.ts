@@ -7,4 +7,4 @@ export {
   orderedInt32Serde,
   orderedLongSerde,
 } from './numbers.js';
-export { type Serde, type SerdeType, serdeFrom } from './serde.js';
+export { deserializeAt, type Serde, type SerdeType, serdeFrom } from './serde.js';

@@ -72,8 +72,11 @@ export const longSerde: Serde<number> = {
     return out;
   },
   deserialize(bytes: Buffer): number {
-    expectLength('long', bytes, 8);
-    const value = bytes.readInt32BE(0) * 0x100000000 + bytes.readUInt32BE(4);
+    return longSerde.deserializeFrom!(bytes, 0, bytes.length);
+  },
+  deserializeFrom(buffer: Buffer, offset: number, length: number): number {
+    if (length !== 8) throw new SerdeError(`long serde: expected 8 bytes, got ${length}`);
+    const value = buffer.readInt32BE(offset) * 0x100000000 + buffer.readUInt32BE(offset + 4);
     checkSafeInteger('long', value);
     return value;
   },

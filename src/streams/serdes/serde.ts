@@ -12,6 +12,26 @@ import { SerdeError } from '../errors.js';
 export interface Serde<T> {
   serialize(value: T): Buffer;
   deserialize(bytes: Buffer): T;
+  /**
+   * Optional fast path: the same as `deserialize(buffer.subarray(offset, offset + length))`,
+   * reading in place without making the view (the runtime uses it for input records).
+   */
+  deserializeFrom?(buffer: Buffer, offset: number, length: number): T;
+}
+
+/**
+ * Reads `length` bytes at `offset` of `buffer` with `serde`: its in-place fast path when it has
+ * one, else `deserialize` over a view.
+ */
+export function deserializeAt<T>(
+  serde: Serde<T>,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+): T {
+  return serde.deserializeFrom !== undefined
+    ? serde.deserializeFrom(buffer, offset, length)
+    : serde.deserialize(buffer.subarray(offset, offset + length));
 }
 
 /** The value type a serde carries. */

@@ -45,6 +45,13 @@ export class CachedStore implements BytesStore {
   /** Keys of dirty entries, in the order they first became dirty. */
   readonly #dirty = new Set<string>();
   #closed = false;
+  /**
+   * The last key seen and its id: a read-modify-write (get, then put of the same key buffer, as
+   * the serde layer above hands down) converts the key once. Keys are never mutated once handed
+   * to a store (entries keep them), so identity is enough.
+   */
+  #lastKey: Buffer | undefined;
+  #lastId = '';
   #hits = 0;
   #misses = 0;
 
@@ -71,9 +78,17 @@ export class CachedStore implements BytesStore {
     };
   }
 
+  #idOf(key: Buffer): string {
+    if (key === this.#lastKey) return this.#lastId;
+    const id = key.toString('latin1');
+    this.#lastKey = key;
+    this.#lastId = id;
+    return id;
+  }
+
   get(key: Buffer): Buffer | undefined {
     this.#check();
-    const id = key.toString('latin1');
+    const id = this.#idOf(key);
     const entry = this.#cache.get(id);
     if (entry !== undefined) {
       this.#hits++;
@@ -159,16 +174,20 @@ export class CachedStore implements BytesStore {
   }
 
   #write(key: Buffer, value: Buffer | null): void {
-    const id = key.toString('latin1');
+    const id = this.#idOf(key);
     const entry = this.#cache.get(id);
     if (entry !== undefined) {
       entry.value = value;
-      entry.dirty = true;
       entry.referenced = true;
+      // Already dirty: already in the dirty set, in the order it first became dirty.
+      if (!entry.dirty) {
+        entry.dirty = true;
+        this.#dirty.add(id);
+      }
     } else {
       this.#cache.set(id, { key, value, dirty: true, referenced: false });
+      this.#dirty.add(id);
     }
-    this.#dirty.add(id);
     if (this.#dirty.size >= this.#writeBatchSize) this.#writeDirty();
     this.#evict();
   }

@@ -11,14 +11,33 @@ export class SerializedStore<K, V> implements KeyValueStore<K, V> {
   readonly #keySerde: Serde<K>;
   readonly #valueSerde: Serde<V>;
 
+  /**
+   * The last string or number key serialized, and its bytes: a read-modify-write (get, then put
+   * of the same key) serializes the key once. Only immutable keys are remembered.
+   */
+  #lastKey: unknown = undefined;
+  #lastKeyBytes: Buffer | undefined;
+
   constructor(inner: BytesStore, keySerde: Serde<K>, valueSerde: Serde<V>) {
     this.#inner = inner;
     this.#keySerde = keySerde;
     this.#valueSerde = valueSerde;
   }
 
+  #keyBytes(key: K): Buffer {
+    if (this.#lastKeyBytes !== undefined && Object.is(key, this.#lastKey)) {
+      return this.#lastKeyBytes;
+    }
+    const bytes = this.#keySerde.serialize(key);
+    if (typeof key === 'string' || typeof key === 'number') {
+      this.#lastKey = key;
+      this.#lastKeyBytes = bytes;
+    }
+    return bytes;
+  }
+
   get(key: K): V | undefined {
-    const bytes = this.#inner.get(this.#keySerde.serialize(key));
+    const bytes = this.#inner.get(this.#keyBytes(key));
     return bytes === undefined ? undefined : this.#valueSerde.deserialize(bytes);
   }
 
@@ -34,7 +53,7 @@ export class SerializedStore<K, V> implements KeyValueStore<K, V> {
   }
 
   put(key: K, value: V): void {
-    this.#inner.put(this.#keySerde.serialize(key), this.#valueSerde.serialize(value));
+    this.#inner.put(this.#keyBytes(key), this.#valueSerde.serialize(value));
   }
 
   putAll(entries: Iterable<Entry<K, V>>): void {
@@ -49,7 +68,7 @@ export class SerializedStore<K, V> implements KeyValueStore<K, V> {
   }
 
   delete(key: K): void {
-    this.#inner.delete(this.#keySerde.serialize(key));
+    this.#inner.delete(this.#keyBytes(key));
   }
 
   deleteAll(keys: Iterable<K>): void {
