@@ -20,9 +20,9 @@ import {
   storageError,
 } from './errors.js';
 import { assignOffsets } from './assign-offsets.js';
-import { GroupCommit } from './group-commit.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
-import { fsyncDir, fsyncDirAsync } from './fs-util.js';
+import { fsyncDir } from './fs-util.js';
+import { type FlushStats, LogFlusher } from './log-flush.js';
 import { listSegments } from './log-dir.js';
 import {
   loadAfterCleanShutdown,
@@ -34,7 +34,6 @@ import {
   findMaxTimestamp,
   findOffsetForTimestamp,
   findReadSpan,
-  segmentIndexFor,
   type TimestampAndOffset,
 } from './log-read.js';
 import { deletableSegmentCount } from './retention.js';
@@ -62,29 +61,22 @@ export class Log {
   private segmentList: LogSegment[];
   private nextOffset: number;
   private lso: number;
-  private recoveryPointValue: number;
   readonly leaderEpochs: LeaderEpochCache;
   private closed = false;
   private readonly now: () => number;
   private readonly io: SegmentIo;
-  private readonly groupCommit: GroupCommit;
-  private unflushedMessages = 0;
-  private lastFlushMs: number;
-  private flushing: Promise<void> | undefined;
-  private syncsInFlight = 0;
-  /** A segment was created since the last sync: its directory entry is not durable yet. */
-  private dirUnsynced = false;
+  private readonly flusher: LogFlusher;
   private readonly reaper = new SegmentReaper(
     () => this.config['file.delete.delay.ms'],
-    () => this.syncsInFlight > 0,
+    () => this.flusher.syncing,
   );
   /** Set when a read found damage in a sealed segment: reads at or past it fail. */
   private corruption: CorruptRecordError | undefined;
   private readonly onLsoChange: ((log: Log) => void) | undefined;
-  /** Set after an fdatasync failure: the page cache may have dropped data, so the log refuses appends. */
-  private failed: StorageError | undefined;
   /** Counters for tests, metrics and the benchmark. */
-  readonly stats = { syncs: 0, flushes: 0 };
+  get stats(): FlushStats {
+    return this.flusher.stats;
+  }
   /** Recovery statistics of the last open (for logs and the benchmark). */
   readonly recovery: RecoveryStats;
 
@@ -118,17 +110,12 @@ export class Log {
       Math.max(opts.logStartOffset ?? 0, this.segmentList[0].baseOffset),
       this.nextOffset,
     );
-    this.recoveryPointValue = Math.min(
-      opts.cleanShutdown ? this.nextOffset : (opts.recoveryPoint ?? 0),
-      this.nextOffset,
-    );
     this.leaderEpochs.truncateFromEnd(this.nextOffset);
     this.leaderEpochs.truncateFromStart(this.lso);
-    this.lastFlushMs = this.now();
-    this.groupCommit = new GroupCommit(
-      this.nextOffset,
-      () => this.nextOffset,
-      (from, to) => this.syncData(from, to),
+    this.flusher = new LogFlusher(
+      this,
+      Math.min(opts.cleanShutdown ? this.nextOffset : (opts.recoveryPoint ?? 0), this.nextOffset),
+      this.now,
     );
   }
 
@@ -179,11 +166,11 @@ export class Log {
 
   /** With flush.policy=always: every offset below this is fdatasynced. */
   get durableOffset(): number {
-    return this.groupCommit.durableOffset;
+    return this.flusher.durableOffset;
   }
 
   get recoveryPoint(): number {
-    return this.recoveryPointValue;
+    return this.flusher.recoveryPoint;
   }
 
   /** Bytes on disk in `.log` files. */
@@ -216,7 +203,7 @@ export class Log {
   async append(batches: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
     const result = this.appendToOs(batches, opts);
     if (this.config['flush.policy'] === 'always')
-      await this.groupCommit.waitFor(result.lastOffset + 1);
+      await this.flusher.waitForDurable(result.lastOffset + 1);
     return result;
   }
 
@@ -230,7 +217,7 @@ export class Log {
 
   /** Resolves once every offset below `offset` is fdatasynced (group commit). */
   waitForDurable(offset: number): Promise<void> {
-    return this.groupCommit.waitFor(offset);
+    return this.flusher.waitForDurable(offset);
   }
 
   /**
@@ -241,7 +228,7 @@ export class Log {
    */
   appendToOs(batches: Buffer, opts: AppendOptions = {}): AppendResult {
     this.checkOpen();
-    if (this.failed) throw this.failed;
+    if (this.flusher.failed) throw this.flusher.failed;
     const epoch = opts.leaderEpoch ?? this.leaderEpochs.latestEpoch ?? 0;
     const logAppendTime =
       this.config['message.timestamp.type'] === 'LogAppendTime' ? this.now() : -1;
@@ -262,13 +249,12 @@ export class Log {
     this.nextOffset = offset;
     if (this.leaderEpochs.latestEpoch === undefined || epoch > this.leaderEpochs.latestEpoch)
       this.leaderEpochs.assign(epoch, baseOffset);
-    this.unflushedMessages += records;
     if (
-      this.unflushedMessages >= this.config['flush.messages'] &&
+      this.flusher.noteAppended(records, this.config['flush.messages']) &&
       this.config['flush.policy'] !== 'always'
     )
       this.flush().catch(() => {
-        // The failure is recorded in this.failed by flush; the next append reports it.
+        // The failure is recorded by the flusher; the next append reports it.
       });
     return {
       baseOffset,
@@ -306,21 +292,14 @@ export class Log {
       this.segmentList.push(
         LogSegment.create(this.dir, this.nextOffset, this.segmentSettings(), this.io),
       );
-      // The new file's directory entry must survive a power loss too (fdatasync of the file
-      // alone does not persist its name). The next sync (flush or group commit) fsyncs the
-      // directory on the thread pool before anything in the new segment counts as durable: done
-      // here, the directory fsync stalled the event loop on every roll.
-      this.dirUnsynced = true;
+      // The directory is fsynced by the next sync, on the thread pool (see markDirUnsynced).
+      this.flusher.markDirUnsynced();
     } catch (err) {
       throw storageError(`rolling a segment of ${this.topic}-${this.partition} failed`, err);
     }
   }
 
   // ---------------------------------------------------------------- read
-
-  private segmentIndexFor(offset: number): number {
-    return segmentIndexFor(this.segmentList, offset);
-  }
 
   /**
    * File ranges of whole batches from the batch that holds `offset`, up to `maxBytes` (at least
@@ -502,7 +481,7 @@ export class Log {
         // The only segment left starts at or after `offset`: restart the log there.
         this.scheduleDelete(seg);
         this.segmentList = [LogSegment.create(this.dir, offset, this.segmentSettings(), this.io)];
-        this.dirUnsynced = true;
+        this.flusher.markDirUnsynced();
         this.nextOffset = offset;
       } else {
         this.loadIndexes(seg);
@@ -514,100 +493,38 @@ export class Log {
       throw storageError(`truncating ${this.topic}-${this.partition} to ${offset} failed`, err);
     }
     this.lso = Math.min(this.lso, this.nextOffset);
-    this.recoveryPointValue = Math.min(this.recoveryPointValue, this.nextOffset);
-    this.groupCommit.truncate(this.nextOffset);
+    this.flusher.truncated(this.nextOffset);
     this.leaderEpochs.truncateFromEnd(this.nextOffset);
     if (this.corruption && this.corruption.offset >= this.nextOffset) this.corruption = undefined;
   }
 
   // ---------------------------------------------------------------- flush
 
-  /** Segments that hold offsets in [from, to). */
-  private segmentsBetween(from: number, to: number): LogSegment[] {
-    const out: LogSegment[] = [];
-    for (let i = this.segmentIndexFor(from); i < this.segmentList.length; i++) {
-      if (this.segmentList[i].baseOffset >= to && i > 0) break;
-      out.push(this.segmentList[i]);
-    }
-    return out;
-  }
-
-  /** Group commit's sync: fdatasync of the `.log` files only (indexes are rebuilt by recovery). */
-  private async syncData(from: number, to: number): Promise<void> {
-    const segs = this.segmentsBetween(from, to);
-    this.stats.syncs++;
-    this.syncsInFlight++;
-    try {
-      const dirSync = this.dirUnsynced ? fsyncDirAsync(this.dir) : undefined;
-      this.dirUnsynced = false;
-      await Promise.all([dirSync, ...segs.map((s) => s.syncDataAsync())]);
-    } catch (err) {
-      this.failed = new StorageError(
-        `fdatasync of ${this.topic}-${this.partition} failed; the log refuses appends until it is reopened`,
-        { cause: err },
-      );
-      throw this.failed;
-    } finally {
-      this.syncsInFlight--;
-    }
-  }
-
   /**
    * Flushes everything appended so far (the `.log` files and their indexes) and moves the
    * recovery point to the log end offset. Concurrent calls share one flush.
    */
   flush(): Promise<void> {
-    if (this.flushing) return this.flushing.then(() => this.flush());
-    const to = this.nextOffset;
-    if (to <= this.recoveryPointValue) return Promise.resolve();
-    const run = async (): Promise<void> => {
-      const segs = this.segmentsBetween(this.recoveryPointValue, to);
-      for (const s of segs) {
-        s.offsetIndex.flush(false);
-        s.timeIndex.flush(false);
-      }
-      this.leaderEpochs.persistIfDirty();
-      await this.syncData(this.recoveryPointValue, to);
-      // Index files are small; fsync them after the data so the recovery point only moves once
-      // both are durable.
-      await Promise.all(
-        segs.flatMap((s) => [s.offsetIndex.flushDurable(), s.timeIndex.flushDurable()]),
-      );
-      this.recoveryPointValue = Math.max(this.recoveryPointValue, Math.min(to, this.nextOffset));
-      this.groupCommit.durableOffset = Math.max(this.groupCommit.durableOffset, to);
-      this.unflushedMessages = 0;
-      this.stats.flushes++;
-      this.lastFlushMs = this.now();
-    };
-    this.flushing = run().finally(() => {
-      this.flushing = undefined;
-    });
-    return this.flushing;
+    return this.flusher.flush();
   }
 
   /** Called by the LogManager's scheduler: flushes when flush.ms has passed since the last one. */
   maybeFlush(): Promise<void> | undefined {
-    if (this.closed || this.nextOffset <= this.recoveryPointValue) return undefined;
-    if (this.now() - this.lastFlushMs < this.config['flush.ms']) return undefined;
-    return this.flush();
+    if (this.closed) return undefined;
+    return this.flusher.maybeFlush(this.config['flush.ms']);
   }
 
   /** Flushes and closes all files. The log cannot be used afterwards. */
   async close(): Promise<void> {
     if (this.closed) return;
     try {
-      while (this.flushing || this.groupCommit.inFlight) {
-        await this.flushing?.catch(() => undefined);
-        if (this.groupCommit.inFlight) await new Promise((r) => setTimeout(r, 1));
-      }
+      await this.flusher.idle();
       this.closed = true;
       for (const seg of this.segmentList) {
         seg.flushSync();
         seg.close();
       }
-      if (this.dirUnsynced) fsyncDir(this.dir);
-      this.dirUnsynced = false;
-      this.recoveryPointValue = this.nextOffset;
+      this.flusher.closed();
     } finally {
       this.closed = true;
       this.reapAll();
@@ -695,6 +612,6 @@ export class Log {
 
   /** Makes the log usable again after an fdatasync failure (e.g. once an operator fixed the disk). */
   clearFailure(): void {
-    this.failed = undefined;
+    this.flusher.failed = undefined;
   }
 }
