@@ -130,3 +130,47 @@ test('the producer batch builder writes batches the decoder reads back, for ever
     );
   }
 });
+
+test('a reader walks the deliverable records with one cursor and resumes where it was left', () => {
+  const batches = [
+    txn(0, 7, ['a0', 'a1']), // aborted
+    txn(2, 8, ['c0', 'c1', 'c2']),
+    marker(5, 7, ControlRecordType.Abort),
+    txn(6, 8, ['c3']),
+  ];
+  const cb = new ConsumerBatch('t', 0, batches, 3, 7, 7, 1, [{ producerId: 7, firstOffset: 0 }]);
+  const reader = cb.reader();
+  const first = reader.next();
+  assert.ok(first !== undefined);
+  assert.deepEqual([first.offset, first.value()?.toString()], [3, 'c1']);
+  // Left here, then resumed: the same cursor object moves on.
+  const seen: [number, string | undefined][] = [];
+  for (let c = reader.next(); c !== undefined; c = reader.next()) {
+    assert.equal(c, first, 'one cursor for every record');
+    seen.push([c.offset, c.value()?.toString()]);
+  }
+  assert.deepEqual(seen, [
+    [4, 'c2'],
+    [6, 'c3'],
+  ]);
+  assert.equal(reader.next(), undefined, 'stays at the end');
+});
+
+test('a producer batch starts small and grows up to its limit', () => {
+  const builder = new BatchBuilder('t', 0, 256 * 1024, 0);
+  assert.equal(builder.capacity, 16 * 1024, 'Kafka’s default batch.size at first');
+  const value = Buffer.alloc(1000, 7);
+  let n = 0;
+  while (builder.tryAppend(null, value, undefined, n)) {
+    n++;
+    assert.ok(builder.capacity >= builder.sizeInBytes);
+  }
+  assert.equal(builder.capacity, 256 * 1024, 'grown to the limit, not past it');
+  assert.ok(n > 250, `${n} records of 1000 bytes in 256 KiB`);
+  const batch = decodeRecordBatch(builder.build(-1, -1, -1, CompressionType.None));
+  assert.equal(batch.recordsCount, n);
+  batch.toArray().forEach((r, i) => {
+    assert.equal(r.timestamp, i);
+    assert.ok(r.value?.equals(value));
+  });
+});

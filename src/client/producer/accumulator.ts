@@ -1,7 +1,8 @@
 /**
  * The record accumulator: a queue of batches per partition, the open batch at its tail taking
- * appends, and the buffer-memory bound (each batch reserves `batchSize` bytes, or its one large
- * record's size) that makes `send` wait when the producer is too far ahead of the brokers.
+ * appends, and the buffer-memory bound that makes `send` wait when the producer is too far ahead
+ * of the brokers (each batch counts the bytes it has allocated: it starts small and grows up to
+ * `batchSize`, or to its one large record's size).
  */
 import { TimeoutError } from '../errors.js';
 import { BatchBuilder, type Bytes, type ProducerHeader } from './batch-builder.js';
@@ -85,10 +86,14 @@ export class RecordAccumulator {
       batch.tryAppend(key, value, headers, timestamp);
       q.batches.push(batch);
       this.pendingBatches++;
-      this.bufferedBytes += batch.capacity;
       if (batch.sizeInBytes >= batchSize) batch.close();
     } else if (batch.sizeInBytes >= batchSize) {
       batch.close();
+    }
+    // A batch grows as it fills: count what it has allocated so far.
+    if (batch.capacity !== batch.reserved) {
+      this.bufferedBytes += batch.capacity - batch.reserved;
+      batch.reserved = batch.capacity;
     }
     const waiters = batch.waiters;
     const last = waiters.length > 0 ? waiters[waiters.length - 1] : undefined;
@@ -128,7 +133,7 @@ export class RecordAccumulator {
 
   /** Returns a finished (acknowledged or failed) batch's reservation and wakes waiters. */
   release(batch: BatchBuilder): void {
-    this.bufferedBytes -= batch.capacity;
+    this.bufferedBytes -= batch.reserved;
     this.pendingBatches--;
     while (this.memoryWaiters.length > 0 && !this.isFull) this.memoryWaiters.shift()?.();
     if (this.pendingBatches === 0) for (const w of this.idleWaiters.splice(0)) w();

@@ -67,6 +67,9 @@ function writeBytes(buf: Buffer, pos: number, v: Bytes, len: number): number {
   return pos + len;
 }
 
+/** What a batch allocates at first: Kafka's default batch.size. */
+const INITIAL_BATCH_BYTES = 16 * 1024;
+
 /** A batch of one partition being filled. */
 export class BatchBuilder {
   readonly topic: string;
@@ -75,8 +78,10 @@ export class BatchBuilder {
   count = 0;
   /** When the first record was appended (for lingerMs). */
   readonly createdAt: number;
-  /** Bytes reserved in the producer's buffer pool for this batch. */
-  readonly capacity: number;
+  /** Bytes the batch may grow to (batchSize; a first record larger than that gets its size). */
+  readonly limit: number;
+  /** Bytes of the producer's buffer memory counted for this batch (kept by the accumulator). */
+  reserved = 0;
   baseTimestamp = 0;
   maxTimestamp = 0;
   readonly waiters: BatchWaiter[] = [];
@@ -91,12 +96,19 @@ export class BatchBuilder {
   private pos = BATCH_HEADER_SIZE;
   private closed = false;
 
-  constructor(topic: string, partition: number, capacity: number, now: number) {
+  constructor(topic: string, partition: number, limit: number, now: number) {
     this.topic = topic;
     this.partition = partition;
-    this.capacity = capacity;
-    this.buf = Buffer.allocUnsafe(capacity);
+    this.limit = limit;
+    // Start small and grow: with linger.ms, most batches close long before a large batchSize,
+    // and allocating all of it up front churns external memory (and with it, the GC).
+    this.buf = Buffer.allocUnsafe(Math.min(limit, INITIAL_BATCH_BYTES));
     this.createdAt = now;
+  }
+
+  /** Bytes allocated for the batch so far. */
+  get capacity(): number {
+    return this.buf.length;
   }
 
   /** Bytes written (header gap included). */
@@ -154,9 +166,12 @@ export class BatchBuilder {
       }
     }
     const total = varintSize(size) + size;
-    if (this.pos + total > this.buf.length) {
-      if (this.count > 0) return false;
-      const bigger = Buffer.allocUnsafe(this.pos + total);
+    const needed = this.pos + total;
+    if (needed > this.buf.length) {
+      if (needed > this.limit && this.count > 0) return false;
+      const grown =
+        needed > this.limit ? needed : Math.min(this.limit, Math.max(needed, this.buf.length * 2));
+      const bigger = Buffer.allocUnsafe(grown);
       this.buf.copy(bigger, 0, 0, this.pos);
       this.buf = bigger;
     }

@@ -146,12 +146,12 @@ export class Producer {
    * no metadata object is made per record, for callers that only need the acknowledgement
    * (a stream job's outputs and changelogs).
    */
-  async sendWithoutMetadata(topic: string, records: readonly ProducerRecord[]): Promise<void> {
-    if (records.length === 0) {
-      if (this.closed) throw new ClientClosedError('producer');
-      return;
-    }
-    await this.#enqueue(topic, records, undefined);
+  sendWithoutMetadata(topic: string, records: readonly ProducerRecord[]): Promise<void> {
+    // Not async, and the records are not held while the acknowledgement is awaited: once
+    // written into their batches they are garbage, young, instead of surviving to old space
+    // with every view (and fetched buffer) they point at.
+    if (records.length > 0) return this.#enqueue(topic, records, undefined);
+    return this.closed ? Promise.reject(new ClientClosedError('producer')) : Promise.resolve();
   }
 
   /**

@@ -23,27 +23,41 @@ import type {
  * writes its store faster than the brokers acknowledge must not buffer without bound.
  */
 export class SendTracker {
-  readonly #inFlight = new Set<Promise<unknown>>();
+  #count = 0;
+  /** Who waits for the count to fall to their limit. */
+  #waiters: { readonly limit: number; readonly resolve: () => void }[] = [];
 
   /** Tracks `sent` until it settles (its failure is reported by whoever awaits it). */
   add(sent: Promise<unknown>): void {
-    this.#inFlight.add(sent);
+    this.#count++;
     const done = (): void => {
-      this.#inFlight.delete(sent);
+      this.#count--;
+      if (this.#waiters.length > 0) this.#wake();
     };
     sent.then(done, done);
   }
 
   /** Produce calls not yet acknowledged. */
   get size(): number {
-    return this.#inFlight.size;
+    return this.#count;
   }
 
-  /** Waits until at most `limit` produce calls are unacknowledged. */
-  async waitBelow(limit: number): Promise<void> {
-    while (this.#inFlight.size > limit) {
-      await Promise.race(this.#inFlight).catch(() => {});
+  /**
+   * Waits until at most `limit` produce calls are unacknowledged (a count, not a race over
+   * every call in flight, which would hang a handler on each of them per wait).
+   */
+  waitBelow(limit: number): Promise<void> {
+    if (this.#count <= limit) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ limit, resolve }));
+  }
+
+  #wake(): void {
+    const still: { readonly limit: number; readonly resolve: () => void }[] = [];
+    for (const w of this.#waiters) {
+      if (this.#count <= w.limit) w.resolve();
+      else still.push(w);
     }
+    this.#waiters = still;
   }
 }
 
