@@ -7,46 +7,21 @@ import type { Logger } from 'pino';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { BrokerConfig } from '../config.js';
 import type { TopicRegistry } from '../topics/topic-registry.js';
-import {
-  type CommittedOffset,
-  ConsumerGroup,
-  type GroupState,
-  type JoinResult,
-  type SyncResult,
-} from './group.js';
-import { groupSubscribesTo } from './subscriptions.js';
+import { ConsumerGroup, type GroupState, type JoinResult, type SyncResult } from './group.js';
+import { type JoinRequest, JoinRequests } from './join-group.js';
 import { MemberRequests, type SyncRequest } from './membership.js';
-import { type JoinRequest, Rebalancer } from './rebalance.js';
-import { groupMetadataKey, offsetCommitKey, offsetCommitValue } from './records.js';
+import { type FetchResult, type OffsetCommitRequestData, OffsetRequests } from './offsets.js';
 import { applyOffsetsRecord, groupMetadataRecord } from './persisted-state.js';
+import { EMPTY, joinError, Rebalancer } from './rebalance.js';
+import { groupMetadataKey, offsetCommitKey } from './records.js';
 import { OffsetsTopicStore, type ReplayStats, type StoreRecord } from './store.js';
 
-/** One partition's commit in an OffsetCommit request. */
-export interface OffsetCommitPartition {
-  partitionIndex: number;
-  committedOffset: number;
-  committedLeaderEpoch: number;
-  committedMetadata: string | null;
-}
-
-export interface OffsetCommitRequestData {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-  groupInstanceId: string | null;
-  /** OffsetCommit v2-v4 retention override, -1 for the broker's. */
-  retentionTimeMs: number;
-  topics: { name: string; partitions: OffsetCommitPartition[] }[];
-}
-
-/** A fetched offset (offset -1 when none is committed). */
-export interface FetchedOffset {
-  partitionIndex: number;
-  committedOffset: number;
-  committedLeaderEpoch: number;
-  metadata: string;
-  errorCode: number;
-}
+export type {
+  FetchedOffset,
+  FetchResult,
+  OffsetCommitPartition,
+  OffsetCommitRequestData,
+} from './offsets.js';
 
 /** DescribeGroups' view of a group. */
 export interface GroupDescription {
@@ -65,13 +40,13 @@ export interface GroupDescription {
   }[];
 }
 
-const EMPTY = Buffer.alloc(0);
-
 export class GroupCoordinator {
   readonly #groups = new Map<string, ConsumerGroup>();
   readonly #store: OffsetsTopicStore;
   readonly #rebalancer: Rebalancer;
+  readonly #joins: JoinRequests;
   readonly #members: MemberRequests;
+  readonly #offsets: OffsetRequests;
   readonly #log: Logger;
   readonly #config: BrokerConfig;
   #expiryTimer: NodeJS.Timeout | undefined;
@@ -87,13 +62,21 @@ export class GroupCoordinator {
       storeGroup: (g: ConsumerGroup) => this.#storeGroup(g),
     };
     this.#rebalancer = new Rebalancer(host);
+    this.#joins = new JoinRequests(this.#rebalancer, host);
     this.#members = new MemberRequests(this.#rebalancer, host);
+    this.#offsets = new OffsetRequests({
+      groups: this.#groups,
+      store: this.#store,
+      config,
+      log,
+      getOrCreate: (groupId) => this.#getOrCreate(groupId),
+      touch: (group, memberId) => this.#members.touch(group, memberId),
+      removeGroup: (group) => this.#removeGroup(group),
+    });
   }
 
   /** Replays `__consumer_offsets` and starts the offset expiry timer. */
-  start(
-    expiryIntervalMs = this.#config.int('offsets.retention.check.interval.ms'),
-  ): ReplayStats {
+  start(expiryIntervalMs = this.#config.int('offsets.retention.check.interval.ms')): ReplayStats {
     const stats = this.#store.replay((rec) => applyOffsetsRecord(this.#groups, rec));
     for (const g of this.#groups.values()) this.#rebalancer.startSessions(g);
     this.#expiryTimer = setInterval(() => {
@@ -141,16 +124,7 @@ export class GroupCoordinator {
 
   joinGroup(req: JoinRequest): Promise<JoinResult> {
     const fail = (errorCode: number): Promise<JoinResult> =>
-      Promise.resolve({
-        errorCode,
-        generationId: -1,
-        protocolType: null,
-        protocolName: null,
-        leader: '',
-        memberId: req.memberId,
-        skipAssignment: false,
-        members: [],
-      });
+      Promise.resolve(joinError(req.memberId, errorCode));
     if (this.#closed) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     if (req.groupId === '') return fail(ErrorCode.INVALID_GROUP_ID);
     if (
@@ -167,7 +141,7 @@ export class GroupCoordinator {
       !(req.groupInstanceId !== null && group.staticMembers.has(req.groupInstanceId))
     )
       return fail(ErrorCode.GROUP_MAX_SIZE_REACHED);
-    return this.#rebalancer.join(group, req);
+    return this.#joins.join(group, req);
   }
 
   syncGroup(req: SyncRequest): Promise<SyncResult> {
@@ -202,65 +176,11 @@ export class GroupCoordinator {
 
   // ------------------------------------------------------------------ offsets
 
-  /** The error for a commit by this member/generation, or NONE; creates a simple group. */
-  #commitAllowed(req: OffsetCommitRequestData): number {
-    if (req.groupId === '') return ErrorCode.INVALID_GROUP_ID;
-    const group = this.#groups.get(req.groupId);
-    if (!group) {
-      if (req.generationId >= 0) return ErrorCode.ILLEGAL_GENERATION;
-      this.#getOrCreate(req.groupId);
-      return ErrorCode.NONE;
-    }
-    if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    // A simple (non-group) commit: generation -1 on a group without members.
-    if (req.generationId < 0 && group.is('Empty')) return ErrorCode.NONE;
-    if (group.is('CompletingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
-    if (group.isFenced(req.memberId, req.groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
-    if (!group.members.has(req.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (req.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
-    this.#members.touch(group, req.memberId);
-    return ErrorCode.NONE;
-  }
-
   /** OffsetCommit: error codes in the request's topic/partition order. */
   async commitOffsets(req: OffsetCommitRequestData): Promise<number[][]> {
-    const allowed = this.#closed ? ErrorCode.COORDINATOR_NOT_AVAILABLE : this.#commitAllowed(req);
-    if (allowed !== ErrorCode.NONE) return req.topics.map((t) => t.partitions.map(() => allowed));
-    const now = Date.now();
-    const records: StoreRecord[] = [];
-    const accepted: { topic: string; partition: number; value: CommittedOffset }[] = [];
-    const codes = req.topics.map((t) =>
-      t.partitions.map((p) => {
-        const metadata = p.committedMetadata ?? '';
-        if (Buffer.byteLength(metadata) > this.#config.int('offset.metadata.max.bytes'))
-          return ErrorCode.OFFSET_METADATA_TOO_LARGE;
-        const value: CommittedOffset = {
-          offset: p.committedOffset,
-          leaderEpoch: p.committedLeaderEpoch,
-          metadata,
-          commitTimestamp: now,
-          expireTimestamp: req.retentionTimeMs >= 0 ? now + req.retentionTimeMs : -1,
-        };
-        records.push({
-          key: offsetCommitKey(req.groupId, t.name, p.partitionIndex),
-          value: offsetCommitValue(value),
-        });
-        accepted.push({ topic: t.name, partition: p.partitionIndex, value });
-        return ErrorCode.NONE;
-      }),
-    );
-    try {
-      await this.#store.append(req.groupId, records);
-    } catch (err) {
-      this.#log.error({ err, group: req.groupId }, 'writing offsets to __consumer_offsets failed');
-      return codes.map((t) =>
-        t.map((c) => (c === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : c)),
-      );
-    }
-    // The group may have been deleted while the write was in flight: commits recreate it.
-    const group = this.#getOrCreate(req.groupId);
-    for (const a of accepted) group.setOffset(a.topic, a.partition, a.value);
-    return codes;
+    if (this.#closed)
+      return req.topics.map((t) => t.partitions.map(() => ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    return this.#offsets.commit(req);
   }
 
   /**
@@ -270,70 +190,25 @@ export class GroupCoordinator {
   fetchOffsets(
     groupId: string,
     topics: { name: string; partitionIndexes: number[] }[] | null,
-  ): { errorCode: number; topics: { name: string; partitions: FetchedOffset[] }[] } {
+  ): FetchResult {
     if (this.#closed) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: [] };
-    const group = this.#groups.get(groupId);
-    const fetched = (topic: string, partition: number): FetchedOffset => {
-      const o = group?.offset(topic, partition);
-      return {
-        partitionIndex: partition,
-        committedOffset: o ? o.offset : -1,
-        committedLeaderEpoch: o ? o.leaderEpoch : -1,
-        metadata: o ? o.metadata : '',
-        errorCode: ErrorCode.NONE,
-      };
-    };
-    if (topics === null) {
-      const all = [...(group?.offsets ?? new Map<string, Map<number, CommittedOffset>>())];
-      return {
-        errorCode: ErrorCode.NONE,
-        topics: all.map(([name, parts]) => ({
-          name,
-          partitions: [...parts.keys()].sort((a, b) => a - b).map((p) => fetched(name, p)),
-        })),
-      };
-    }
-    return {
-      errorCode: ErrorCode.NONE,
-      topics: topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitionIndexes.map((p) => fetched(t.name, p)),
-      })),
-    };
+    return this.#offsets.fetch(groupId, topics);
   }
 
   /** OffsetDelete: a top-level error, or one code per requested partition. */
-  async deleteOffsets(
+  deleteOffsets(
     groupId: string,
     topics: { name: string; partitions: number[] }[],
   ): Promise<{ errorCode: number; codes: number[][] }> {
-    const group = this.#groups.get(groupId);
-    const none = { codes: topics.map((t) => t.partitions.map(() => ErrorCode.NONE)) };
-    if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, ...none };
-    if (!group || group.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, ...none };
-    if (!group.is('Empty') && group.protocolType !== 'consumer')
-      return { errorCode: ErrorCode.NON_EMPTY_GROUP, ...none };
-    const records: StoreRecord[] = [];
-    const deleted: [string, number][] = [];
-    const codes = topics.map((t) => {
-      const subscribed = !group.is('Empty') && groupSubscribesTo(group, t.name);
-      return t.partitions.map((p) => {
-        if (subscribed) return ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC;
-        if (group.offset(t.name, p)) {
-          records.push({ key: offsetCommitKey(groupId, t.name, p), value: null });
-          deleted.push([t.name, p]);
-        }
-        return ErrorCode.NONE;
-      });
-    });
-    try {
-      await this.#store.append(groupId, records);
-    } catch (err) {
-      this.#log.error({ err, group: groupId }, 'writing offset tombstones failed');
-      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, ...none };
-    }
-    for (const [t, p] of deleted) group.setOffset(t, p, null);
-    return { errorCode: ErrorCode.NONE, codes };
+    return this.#offsets.delete(groupId, topics);
+  }
+
+  /**
+   * Removes offsets past `offsets.retention.minutes` (see {@link OffsetRequests.expire}); an
+   * empty group left with no offsets is deleted. Returns how many offsets expired.
+   */
+  expireOffsets(now = Date.now()): Promise<number> {
+    return this.#offsets.expire(now);
   }
 
   // ------------------------------------------------------------------ administration
@@ -408,38 +283,6 @@ export class GroupCoordinator {
     this.#rebalancer.clearTimers(group);
     if (this.#groups.get(group.groupId) === group) this.#groups.delete(group.groupId);
     await this.#store.append(group.groupId, records);
-  }
-
-  /**
-   * Removes offsets past `offsets.retention.minutes`: of an empty group, counted from when it
-   * became empty (or the commit, if later); of a group without a protocol (simple commits),
-   * from the commit; an explicit expire timestamp (OffsetCommit v2-v4) wins. An empty group
-   * left with no offsets is deleted.
-   */
-  async expireOffsets(now = Date.now()): Promise<number> {
-    const retentionMs = this.#config.int('offsets.retention.minutes') * 60000;
-    let expired = 0;
-    for (const group of [...this.#groups.values()]) {
-      if (!group.is('Empty') || group.pendingMembers.size > 0) continue;
-      const gone = group.expiredOffsets(now, retentionMs);
-      const records: StoreRecord[] = gone.map(([topic, p]) => ({
-        key: offsetCommitKey(group.groupId, topic, p),
-        value: null,
-      }));
-      for (const [t, p] of gone) group.setOffset(t, p, null);
-      expired += gone.length;
-      if (group.offsetCount === 0) {
-        this.#log.info(
-          { group: group.groupId, expired: gone.length },
-          'deleting expired empty group',
-        );
-        await this.#store.append(group.groupId, records);
-        await this.#removeGroup(group);
-      } else if (records.length > 0) {
-        await this.#store.append(group.groupId, records);
-      }
-    }
-    return expired;
   }
 
   // ------------------------------------------------------------------ persistence
