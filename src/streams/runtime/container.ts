@@ -3,8 +3,10 @@
  * after the job (the task assignor deals whole tasks to containers), restores each assigned
  * task's stores to its checkpoint, runs the tasks, and commits checkpoints: every store flushed
  * and its changelog acknowledged, every output acknowledged, then the input offsets committed
- * with the changelog offsets in their metadata, in one OffsetCommit.
+ * with the changelog offsets in their metadata, in one OffsetCommit. Tasks the group takes away
+ * without a clean revoke (this container was a zombie) are fenced at once and abandoned.
  */
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { pino, type Logger } from 'pino';
 import {
@@ -19,15 +21,19 @@ import {
   type TopicPartition,
   type TopicPartitionOffset,
 } from '../../client/index.js';
+import { CommitFailedError } from '../../client/consumer/consumer.js';
 import type { AnyJob, Inputs, MessageCollector, Outputs, Stores, TaskCoordinator } from '../job.js';
-import { validateStoreNames } from '../stores/state-dir.js';
-import { DEFAULT_STATE_DIR } from '../types.js';
+import { changelogTopic } from '../stores/changelog.js';
+import { OffsetFile } from '../stores/offset-file.js';
+import { storeDirectory, validateStoreNames } from '../stores/state-dir.js';
+import { DEFAULT_STATE_DIR, taskNameForPartition } from '../types.js';
 import { decodeCheckpointMetadata, encodeCheckpointMetadata } from './checkpoint.js';
 import { type RuntimeConfig, resolveRuntimeConfig } from './config.js';
 import { ContainerMetrics, startMetricsServer } from './metrics.js';
 import { SendTracker } from './changelog-io.js';
 import { OutputBuffer } from './output-buffer.js';
 import { taskAssignor } from './task-assignor.js';
+import { TaskFence, TaskLostError } from './task-fence.js';
 import { TaskInstance } from './task-instance.js';
 import { changelogTopics, createJobTopics, validateSourceTopics } from './topics.js';
 
@@ -65,9 +71,11 @@ export class Container {
   readonly #runtime: RuntimeConfig;
   readonly #client: ClientOptions;
   readonly #tasks = new Map<number, TaskInstance>();
-  /** Tasks restoring, by partition number. */
-  readonly #starting = new Map<number, Promise<void>>();
+  /** Tasks restoring (until running, closed or abandoned). */
+  readonly #starting = new Map<TaskInstance, Promise<void>>();
   readonly #ready = new Set<TaskInstance>();
+  /** Every task not yet closed or abandoned, lost ones included, with its fence. */
+  readonly #fences = new Map<TaskInstance, TaskFence>();
   readonly #inputByTopic = new Map<string, string>();
   /** Inputs that tables are kept from (`StoreSpec.sourceTopic`): read from the start. */
   readonly #tableTopics = new Set<string>();
@@ -144,8 +152,9 @@ export class Container {
         { event: 'container-failed', err: error },
         `job ${this.jobId} failed: ${(error as Error).message}`,
       );
-      for (const task of this.#tasks.values()) await task.abandon().catch(() => {});
+      for (const task of this.#fences.keys()) await task.abandon().catch(() => {});
       this.#tasks.clear();
+      this.#fences.clear();
       throw error;
     } finally {
       await this.#consumer?.close().catch(() => {});
@@ -193,8 +202,13 @@ export class Container {
       heartbeatIntervalMs: this.#runtime.heartbeatIntervalMs,
       rebalanceListener: {
         onAssigned: (tps) => this.#lockWith(() => this.#onAssigned(tps)),
-        onRevoked: (tps) => this.#lockWith(() => this.#onRevoked(tps, true)),
-        onLost: (tps) => this.#lockWith(() => this.#onRevoked(tps, false)),
+        onRevoked: (tps) => this.#lockWith(() => this.#onRevoked(tps)),
+        // Fenced at once, before anything else runs: in-flight processing of a lost task must
+        // not write any more, and a rejoin may hand the same partitions to a new task meanwhile.
+        onLost: (tps) => {
+          const lost = this.#fence(tps);
+          return this.#lockWith(() => this.#abandon(lost));
+        },
       },
     });
     this.#consumer = consumer;
@@ -348,14 +362,20 @@ export class Container {
    * so far. Processing may go on during the waits that follow; what it does belongs to the next
    * checkpoint.
    */
-  async #commitAll(tasks: TaskInstance[] = [...this.#ready]): Promise<void> {
-    if (tasks.length === 0) return;
-    while (tasks.some((task) => task.pending !== undefined)) {
-      for (const task of tasks) await task.drain();
+  async #commitAll(all: TaskInstance[] = [...this.#ready]): Promise<void> {
+    if (all.length === 0) return;
+    while (all.some((task) => task.pending !== undefined)) {
+      for (const task of all) await task.drain();
     }
     if (this.#failure !== undefined) throw this.#failure;
-    // From here to the first await: the snapshot.
+    // Lost while draining: not this container's to checkpoint any more.
+    const tasks = all.filter((task) => !this.#isLost(task));
+    if (tasks.length === 0) return;
+    // From here to the first await: the snapshot, with the generation it belongs to. The commit
+    // goes out under that generation, so that the coordinator refuses it if the group moves on
+    // meanwhile, even once this container has rejoined.
     const started = performance.now();
+    const member = this.#consumer!.groupMetadata();
     const outputsDone = this.#outputs!.flush();
     const snapshots = tasks.map((task) => ({
       task,
@@ -374,12 +394,47 @@ export class Container {
     } catch (error) {
       for (const s of snapshots) s.stores.catch(() => {});
       outputsDone.catch(() => {});
+      // A task lost meanwhile refuses its changelog writes: there is nothing left to commit.
+      if (error instanceof TaskLostError) {
+        this.logger.warn(
+          { event: 'commit-fenced', err: error },
+          `commit dropped: ${error.message}`,
+        );
+        return;
+      }
       throw error;
+    }
+    const lost = tasks.filter((task) => this.#isLost(task));
+    if (lost.length > 0) {
+      // The group has moved on from this member: a commit could only be refused.
+      this.logger.warn(
+        { event: 'commit-fenced', lost: lost.map((t) => t.partition) },
+        `commit dropped: tasks ${lost.map((t) => t.partition).join(', ')} were lost meanwhile`,
+      );
+      return;
     }
     if (offsets.length > 0) {
       try {
-        await this.#consumer!.commitSync(offsets);
+        await this.#consumer!.commitSync(offsets, { groupMetadata: member });
       } catch (error) {
+        if (error instanceof CommitFailedError) {
+          if (error.assignmentLost) {
+            // A zombie's checkpoint: the tasks' new owners resume from the previous one. The
+            // consumer has given the assignment up (onLost fences and abandons the tasks).
+            this.logger.warn(
+              { event: 'commit-fenced', err: error },
+              `commit refused: ${error.message}`,
+            );
+          } else {
+            // Taken in a generation the group has since replaced (a rebalance completed while
+            // the checkpoint waited for acknowledgements): the next checkpoint covers it.
+            this.logger.info(
+              { event: 'commit-superseded', generation: member.generationId },
+              `commit of generation ${member.generationId} superseded by a rebalance`,
+            );
+          }
+          return;
+        }
         // A rebalance under way or the coordinator unreachable: the next commit (or the revoke)
         // checkpoints these tasks; the state already flushed stays consistent with the older
         // checkpoint, as a restart would restore to exactly that one.
@@ -405,41 +460,57 @@ export class Container {
   }
 
   async #onAssigned(tps: TopicPartition[]): Promise<void> {
+    // Only what the consumer still owns: this callback waits for its turn behind the commit and
+    // the callbacks before it, and the assignment may have been lost again meanwhile.
+    const key = (tp: TopicPartition): string => `${tp.topic}\0${tp.partition}`;
+    const owned = new Set(this.#consumer!.assignedPartitions().map(key));
     const byTask = new Map<number, TopicPartition[]>();
     for (const tp of tps) {
+      if (!owned.has(key(tp))) continue;
       const list = byTask.get(tp.partition) ?? [];
       list.push(tp);
       byTask.set(tp.partition, list);
     }
     for (const [partition, list] of byTask) {
       if (this.#tasks.has(partition)) continue;
+      // The task's outputs and changelog writes go through its fence, cut if the task is lost.
+      const fence = new TaskFence(taskNameForPartition(partition));
       const task = new TaskInstance(
         {
           job: this.job,
           jobId: this.jobId,
           client: this.#client,
-          producer: this.#producer!,
+          producer: fence.producer(this.#producer!),
           admin: this.#admin!,
           stateDir: this.#options.stateDir ?? DEFAULT_STATE_DIR,
           config: this.#jobConfig,
           logger: this.logger,
           metrics: this.metrics,
           sends: this.#sends,
-          collector: this.#collector(),
+          collector: fence.collector(this.#collector()),
           coordinator: this.#coordinator(),
           inputByTopic: this.#inputByTopic,
         },
         partition,
       );
       this.#tasks.set(partition, task);
+      this.#fences.set(task, fence);
       // No input for this task until its stores are restored; restoring runs in the background
       // so that the group's heartbeats and the other tasks go on meanwhile.
       this.#consumer!.pause(list);
-      const starting = this.#startTask(task, list).catch((error: unknown) => this.#fail(error));
-      this.#starting.set(partition, starting);
-      void starting.finally(() => {
-        if (this.#starting.get(partition) === starting) this.#starting.delete(partition);
+      const starting = this.#startTask(task, list).catch((error: unknown) => {
+        // Lost while restoring: its fenced changelog refuses the restore's trimming writes.
+        if (fence.lost) {
+          this.logger.info(
+            { event: 'task-start-abandoned', task: task.name, err: error },
+            `task ${task.name} was lost while starting`,
+          );
+          return;
+        }
+        this.#fail(error);
       });
+      this.#starting.set(task, starting);
+      void starting.finally(() => this.#starting.delete(task));
     }
     this.metrics.tasks.set({ job: this.jobId }, this.#tasks.size);
     this.logger.info(
@@ -462,7 +533,9 @@ export class Container {
     }
     await task.start(checkpoint);
     if (this.#tasks.get(task.partition) !== task) {
-      await task.close();
+      // Revoked while restoring: closed cleanly. Lost: closed without a write (see #abandon).
+      if (this.#isLost(task)) await task.abandon();
+      else await task.close();
       return;
     }
     const consumer = this.#consumer!;
@@ -507,39 +580,108 @@ export class Container {
     );
   }
 
-  async #onRevoked(tps: TopicPartition[], clean: boolean): Promise<void> {
+  async #onRevoked(tps: TopicPartition[]): Promise<void> {
     const partitions = new Set(tps.map((tp) => tp.partition));
     const leaving: TaskInstance[] = [];
     for (const partition of partitions) {
       const task = this.#tasks.get(partition);
       if (task === undefined) continue;
       this.#tasks.delete(partition);
-      await this.#starting.get(partition);
+      await this.#starting.get(task);
       leaving.push(task);
     }
-    const ready = leaving.filter((t) => this.#ready.has(t));
-    if (clean) await this.#commitAll(ready);
+    await this.#commitAll(leaving.filter((t) => this.#ready.has(t)));
     for (const task of leaving) {
       this.#ready.delete(task);
-      if (clean) {
-        await task.close();
-      } else {
-        // Let started work finish against open stores, then drop everything since the last
-        // checkpoint: the task's new owner resumes from that checkpoint.
-        await task.drain().catch(() => {});
-        await task.abandon();
-      }
+      this.#fences.delete(task);
+      await task.close();
     }
     this.metrics.tasks.set({ job: this.jobId }, this.#tasks.size);
     if (leaving.length > 0) {
       this.logger.info(
         {
-          event: clean ? 'tasks-revoked' : 'tasks-lost',
+          event: 'tasks-revoked',
           removed: leaving.map((t) => t.partition),
           tasks: [...this.#tasks.keys()].sort((a, b) => a - b),
         },
-        `tasks ${clean ? 'revoked' : 'lost'}: ${leaving.map((t) => t.partition).join(', ')}`,
+        `tasks revoked: ${leaving.map((t) => t.partition).join(', ')}`,
       );
+    }
+  }
+
+  #isLost(task: TaskInstance): boolean {
+    return this.#fences.get(task)?.lost ?? false;
+  }
+
+  /**
+   * The group took these partitions away without a revoke (onLost: the member's session expired
+   * or its generation was refused; another container may run the tasks now). Synchronously, so
+   * that nothing runs in between: the tasks leave `#tasks` and `#ready` (no more dispatch, and a
+   * rejoin that hands the same partitions back starts new tasks) and their fences are cut (no more
+   * outputs or changelog writes, even from processing already under way). Returns the tasks for
+   * {@link Container.#abandon}.
+   */
+  #fence(tps: TopicPartition[]): TaskInstance[] {
+    const lost: TaskInstance[] = [];
+    for (const partition of new Set(tps.map((tp) => tp.partition))) {
+      const task = this.#tasks.get(partition);
+      if (task === undefined) continue;
+      this.#tasks.delete(partition);
+      this.#ready.delete(task);
+      this.#fences.get(task)?.lose();
+      lost.push(task);
+    }
+    this.metrics.tasks.set({ job: this.jobId }, this.#tasks.size);
+    if (lost.length > 0) {
+      this.logger.warn(
+        {
+          event: 'tasks-lost',
+          removed: lost.map((t) => t.partition),
+          tasks: [...this.#tasks.keys()].sort((a, b) => a - b),
+        },
+        `tasks lost to another container: ${lost.map((t) => t.partition).join(', ')}`,
+      );
+    }
+    return lost;
+  }
+
+  /**
+   * Closes fenced tasks "dirty", as Kafka Streams does with lost tasks: no flush, no commit. A
+   * restore under way ends first and started processing finishes (it cannot be interrupted; its
+   * writes stop at the fence), so that the stores' engines are closed before a task of the same
+   * partition opens their folders again (callbacks run in order, this one before any rejoin's).
+   */
+  async #abandon(lost: TaskInstance[]): Promise<void> {
+    for (const task of lost) {
+      await this.#starting.get(task);
+      await task.drain().catch(() => {});
+      await task.abandon();
+      this.#invalidateLocalState(task);
+      const dropped = this.#fences.get(task)?.dropped ?? 0;
+      this.#fences.delete(task);
+      this.logger.info(
+        { event: 'task-abandoned', task: task.name, droppedOutputs: dropped },
+        `task ${task.name} abandoned (${dropped} outputs dropped after the loss)`,
+      );
+    }
+  }
+
+  /**
+   * Removes the OFFSET file of a lost task's persistent changelogged stores: the engine may hold
+   * writes no checkpoint covers, and a flush that ended after the group moved on may have
+   * recorded an offset whose changelog prefix holds the new owner's writes. A later start here
+   * rebuilds those stores from the changelog. (Tables kept from an input topic are left alone:
+   * nothing but their source writes to that topic.)
+   */
+  #invalidateLocalState(task: TaskInstance): void {
+    const stateDir = this.#options.stateDir ?? DEFAULT_STATE_DIR;
+    for (const [name, spec] of Object.entries(this.job.stores as Stores)) {
+      const persistent = (spec.engine ?? 'persistent') === 'persistent';
+      if (!persistent || spec.sourceTopic !== undefined || spec.changelog === false) continue;
+      const dir = storeDirectory(stateDir, this.jobId, name, task.name);
+      if (!existsSync(dir)) continue;
+      const topic = changelogTopic(this.jobId, name);
+      new OffsetFile(dir, { topic, partition: task.partition }).invalidate();
     }
   }
 
@@ -547,6 +689,7 @@ export class Container {
     for (const starting of this.#starting.values()) await starting;
     for (const task of this.#tasks.values()) {
       this.#ready.delete(task);
+      this.#fences.delete(task);
       await task.close();
     }
     this.#tasks.clear();
