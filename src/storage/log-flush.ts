@@ -43,6 +43,8 @@ export class LogFlusher {
   private syncsInFlight = 0;
   /** A segment was created since the last sync: its directory entry is not durable yet. */
   private dirUnsynced = false;
+  /** The directory fsync in flight: a sync that starts meanwhile must wait for it too. */
+  private dirSyncing: Promise<void> | undefined;
   private flushing: Promise<void> | undefined;
   private unflushedMessages = 0;
   private lastFlushMs: number;
@@ -115,8 +117,9 @@ export class LogFlusher {
     this.stats.syncs++;
     this.syncsInFlight++;
     try {
-      const dirSync = this.dirUnsynced ? fsyncDirAsync(this.log.dir) : undefined;
-      this.dirUnsynced = false;
+      // A flush and a group commit sync may overlap: the one that did not start the directory
+      // fsync still waits for it, so neither counts a new segment durable before its name is.
+      const dirSync = this.dirUnsynced ? this.syncDir() : this.dirSyncing;
       await Promise.all([dirSync, ...segs.map((s) => s.syncDataAsync())]);
     } catch (err) {
       this.failed = new StorageError(
@@ -127,6 +130,15 @@ export class LogFlusher {
     } finally {
       this.syncsInFlight--;
     }
+  }
+
+  private syncDir(): Promise<void> {
+    this.dirUnsynced = false;
+    const p: Promise<void> = fsyncDirAsync(this.log.dir).finally(() => {
+      if (this.dirSyncing === p) this.dirSyncing = undefined;
+    });
+    this.dirSyncing = p;
+    return p;
   }
 
   /**

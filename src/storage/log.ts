@@ -37,6 +37,7 @@ import {
   type TimestampAndOffset,
 } from './log-read.js';
 import { deletableSegmentCount } from './retention.js';
+import { shouldRoll } from './roll-policy.js';
 import { scrubSegments } from './scrub.js';
 import { SegmentReaper } from './segment-reaper.js';
 import { LogSegment, type SegmentIo, defaultIo } from './segment.js';
@@ -50,8 +51,6 @@ export type {
   ReadResult,
 } from './log-types.js';
 export type { TimestampAndOffset } from './log-read.js';
-
-const INT32_MAX = 0x7fffffff;
 
 export class Log {
   readonly dir: string;
@@ -237,7 +236,8 @@ export class Log {
     const count = a.count;
     const records = a.records;
     const baseOffset = this.nextOffset;
-    this.maybeRoll(batches.length, a.maxTimestamp, offset - 1);
+    if (shouldRoll(this.active, this.config, batches.length, a.maxTimestamp, offset - 1, this.now))
+      this.roll();
     try {
       this.active.append(batches, a.positions, count);
     } catch (err) {
@@ -263,24 +263,6 @@ export class Log {
       logStartOffset: this.lso,
       batchCount: count,
     };
-  }
-
-  private maybeRoll(appendSize: number, appendMaxTs: number, appendLastOffset: number): void {
-    const seg = this.active;
-    if (seg.size === 0) return;
-    const c = this.config;
-    const base = seg.rollingBase;
-    seg.rollJitterMs ??= Math.floor(Math.random() * c['segment.jitter.ms']);
-    const waited =
-      base !== undefined && appendMaxTs >= 0 ? appendMaxTs - base : this.now() - seg.created;
-    if (
-      seg.size > c['segment.bytes'] - appendSize ||
-      waited > c['segment.ms'] - seg.rollJitterMs ||
-      seg.offsetIndex.isFull ||
-      seg.timeIndex.isFull ||
-      appendLastOffset - seg.baseOffset > INT32_MAX
-    )
-      this.roll();
   }
 
   /** Seals the active segment and starts a new one at the log end offset (no-op when empty). */
