@@ -5,6 +5,7 @@
  * latency is measured from that time, so a stalled sender (or a slow broker holding it up) shows
  * in the figures instead of silently sending later records later.
  */
+import { loadavg } from 'node:os';
 import { Consumer, Producer, type ProducerRecord } from '../../../src/client/index.js';
 import { DEFAULT_FLUSH } from '../brook.js';
 import { type BenchCase, type CaseContext, repeat } from '../context.js';
@@ -19,6 +20,8 @@ interface LatencyRun {
   readonly p999: number;
   readonly max: number;
   readonly achievedRate: number;
+  /** The 1-minute load average when the schedule started (tails track it on a shared machine). */
+  readonly loadAverage: number;
 }
 
 /** One run: `seconds` of records at `rate` per second; latencies in ms. */
@@ -74,6 +77,7 @@ async function latencyRun(
         setTimeout(() => reject(new Error('warm-up record not consumed in 30 s')), 30000),
       ),
     ]);
+    const loadAverage = loadavg()[0] as number;
     const t0 = process.hrtime.bigint() + 1_000_000n;
     const intervalNs = 1e9 / rate;
     let sent = 0;
@@ -110,6 +114,7 @@ async function latencyRun(
       p999: quantile(latencies, 0.999),
       max: latencies[latencies.length - 1] as number,
       achievedRate: total / sendSecs,
+      loadAverage,
     };
   } finally {
     stop = true;
@@ -149,6 +154,7 @@ async function run(ctx: CaseContext): Promise<void> {
       measuredTo: 'the consumer receiving the fetched batch',
       sender: 'wakes at least every ~1 ms and sends every record due (the wait counts)',
       achievedRate: Math.round(Math.min(...runs.map((r) => r.achievedRate))),
+      loadAverageAtEachRun: runs.map((r) => Math.round(r.loadAverage * 100) / 100),
     };
     for (const [key, label] of [
       ['p50', 'p50'],
