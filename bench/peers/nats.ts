@@ -22,6 +22,8 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 import { connect, createInbox, type NatsConnection } from '@nats-io/transport-node';
+import { ServerPeer } from './common.js';
+import { type ConnectionGuard, usingClient } from './connection-guard.js';
 import {
   findExecutable,
   firstLineOf,
@@ -29,21 +31,9 @@ import {
   makeTempDir,
   missingNote,
   type PeerOptions,
-  portOpen,
-  removeDir,
-  type RunningServer,
-  ServerProcess,
-  until,
 } from './process.js';
-import type { Peer, PeerResult, PeerStartOptions, PeerWorkload } from './types.js';
-import {
-  AckWindow,
-  checkWorkload,
-  payloadOf,
-  peerResult,
-  untilReceived,
-  watchAcks,
-} from './workload.js';
+import type { PeerResult, PeerStartOptions, PeerWorkload } from './types.js';
+import { AckWindow, checkWorkload, Deliveries, payloadOf, watchAcks } from './workload.js';
 
 /** Publishes awaiting their PubAck at once. */
 const MAX_PENDING_ACKS = 4000;
@@ -55,26 +45,15 @@ const STREAM = 'brook-bench';
 const SUBJECT = 'brook.bench';
 
 /** NATS JetStream on file storage (`nats-server` from Debian's nats-server package). */
-export class NatsJetStreamPeer implements Peer {
+export class NatsJetStreamPeer extends ServerPeer {
   readonly name = 'nats-jetstream';
   readonly #binary: string;
-  #server: ServerProcess | undefined;
-  #dir: string | undefined;
   #port = 0;
-  #fsync = false;
   #consumers = 0;
-  #version = '';
-  #bootMillis = 0;
 
   constructor(options: PeerOptions = {}) {
+    super();
     this.#binary = options.binary ?? 'nats-server';
-  }
-
-  /** The server while started (for checks that stop() leaves nothing behind). */
-  get running(): RunningServer | undefined {
-    return this.#server === undefined || this.#dir === undefined
-      ? undefined
-      : { pid: this.#server.pid, ports: [this.#port], dataDir: this.#dir };
   }
 
   async available(): Promise<string | null> {
@@ -84,33 +63,28 @@ export class NatsJetStreamPeer implements Peer {
   async start(options: PeerStartOptions): Promise<void> {
     const binary = findExecutable(this.#binary);
     if (binary === null) throw new Error(missingNote(this.#binary, 'nats-server'));
-    await this.stop();
-    this.#fsync = options.fsync;
-    this.#version = firstLineOf(binary, ['--version']) ?? 'nats-server (version unknown)';
-    this.#dir = makeTempDir(this.name);
+    await this.prepare(options);
+    this.version = firstLineOf(binary, ['--version']) ?? 'nats-server (version unknown)';
+    const dir = makeTempDir(this.name);
+    this.dir = dir;
     this.#port = await freePort();
-    const config = join(this.#dir, 'nats.conf');
+    const config = join(dir, 'nats.conf');
     writeFileSync(
       config,
       [
         `listen: "127.0.0.1:${this.#port}"`,
-        `jetstream { store_dir: ${JSON.stringify(join(this.#dir, 'js'))} }`,
+        `jetstream { store_dir: ${JSON.stringify(join(dir, 'js'))} }`,
         '',
       ].join('\n'),
     );
-    const began = performance.now();
-    this.#server = ServerProcess.start(binary, ['-c', config]);
-    try {
-      await until(
-        async () => {
-          if (this.#server?.running !== true) throw new Error('nats-server exited');
-          return portOpen(this.#port);
-        },
+    await this.launch('nats-server', binary, ['-c', config], {}, async () => {
+      await this.untilListening(
+        'nats-server',
+        this.#port,
         `nats-server on port ${this.#port}`,
         20000,
       );
-      const nc = await this.#connect();
-      try {
+      await this.#withConnection(async (nc) => {
         const jsm = await jetstreamManager(nc);
         await jsm.streams.add({
           name: STREAM,
@@ -119,22 +93,14 @@ export class NatsJetStreamPeer implements Peer {
           retention: RetentionPolicy.Limits,
           num_replicas: 1,
         });
-      } finally {
-        await nc.close();
-      }
-      this.#bootMillis = performance.now() - began;
-    } catch (err) {
-      const output = this.#server.output;
-      await this.stop();
-      throw new Error(`nats-server did not start: ${(err as Error).message}\n${output}`);
-    }
+      });
+    });
   }
 
   async produce(workload: PeerWorkload): Promise<PeerResult> {
     checkWorkload(workload.records, workload.recordSize);
     const payload = payloadOf(workload.recordSize);
-    const nc = await this.#connect();
-    try {
+    const millis = await this.#withConnection(async (nc, guard) => {
       // Go's PublishAsync, by hand: publish to the stream's subject with a reply inbox and take
       // the PubAcks on one subscription. js.publish() (one request, timer and promise per
       // message) ran ~10x slower here, which would measure the client rather than JetStream.
@@ -152,28 +118,24 @@ export class NatsJetStreamPeer implements Peer {
       const began = performance.now();
       for (let sent = 0; sent < workload.records; ) {
         const burst = Math.min(PUBLISH_BURST, workload.records - sent);
-        await window.acquire(burst);
+        await guard.run(window.acquire(burst));
         for (let i = 0; i < burst; i++) nc.publish(SUBJECT, payload, { reply: inbox });
         sent += burst;
       }
-      await window.drain();
+      await guard.run(window.drain());
       endWatch();
-      const millis = performance.now() - began;
-      return peerResult(workload.records, workload.recordSize, millis, this.#durability(), false, {
-        ...this.#params(),
-        publish: 'async: publish with a reply inbox, PubAcks counted on one subscription',
-        maxPendingAcks: MAX_PENDING_ACKS,
-        publishBurst: PUBLISH_BURST,
-      });
-    } finally {
-      await nc.close();
-    }
+      return performance.now() - began;
+    });
+    return this.result(workload.records, workload.recordSize, millis, {
+      publish: 'async: publish with a reply inbox, PubAcks counted on one subscription',
+      maxPendingAcks: MAX_PENDING_ACKS,
+      publishBurst: PUBLISH_BURST,
+    });
   }
 
   async consume(workload: PeerWorkload): Promise<PeerResult> {
     checkWorkload(workload.records, workload.recordSize);
-    const nc = await this.#connect();
-    try {
+    const millis = await this.#withConnection(async (nc, guard) => {
       const js = jetstream(nc);
       const jsm = await jetstreamManager(nc);
       // A new durable consumer per run reads the stream from its start, so consume can repeat.
@@ -184,63 +146,61 @@ export class NatsJetStreamPeer implements Peer {
         deliver_policy: DeliverPolicy.All,
       });
       const consumer = await js.consumers.get(STREAM, name);
-      let received = 0;
-      let wrongSize = -1;
-      let done!: () => void;
-      const finished = new Promise<void>((resolve) => {
-        done = resolve;
-      });
+      const deliveries = new Deliveries(workload.records, workload.recordSize);
       const began = performance.now();
       const messages = await consumer.consume({
         max_messages: PULL_BATCH,
         callback: (m) => {
-          if (m.data.length !== workload.recordSize) wrongSize = m.data.length;
-          if (++received === workload.records) done();
+          deliveries.add(m.data.length);
         },
       });
-      await untilReceived(finished, () => received, workload.records);
+      await guard.run(deliveries.all());
       const millis = performance.now() - began;
       await messages.close();
-      if (wrongSize >= 0) {
-        throw new Error(`a message of ${wrongSize} bytes, expected ${workload.recordSize}`);
-      }
-      return peerResult(received, workload.recordSize, millis, this.#durability(), false, {
-        ...this.#params(),
-        consumer: 'durable pull consumer, consume() with callback',
-        pullBatch: PULL_BATCH,
-        ack: 'AckPolicy.None (the consumer keeps its position, as a Kafka group its offset)',
-      });
-    } finally {
-      await nc.close();
-    }
+      deliveries.checkSizes();
+      return millis;
+    });
+    return this.result(workload.records, workload.recordSize, millis, {
+      consumer: 'durable pull consumer, consume() with callback',
+      pullBatch: PULL_BATCH,
+      ack: 'AckPolicy.None (the consumer keeps its position, as a Kafka group its offset)',
+    });
   }
 
-  async stop(): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    if (server !== undefined) await server.stop();
-    removeDir(this.#dir);
-    this.#dir = undefined;
+  protected ports(): number[] {
+    return [this.#port];
   }
 
-  #durability(): string {
+  protected durability(): string {
     const base =
       'file storage, acked once written to the OS, fsync every 2 min in the background ' +
       '(2.9.10: sync_interval not configurable)';
-    return this.#fsync ? `${base}: fsync per write NOT available, so not in force` : base;
+    return this.fsync ? `${base}: fsync per write NOT available, so not in force` : base;
   }
 
-  #params(): Record<string, unknown> {
-    return {
-      server: this.#version,
-      client: '@nats-io/transport-node + @nats-io/jetstream 3.3',
-      stream: `${STREAM} (file storage, 1 replica, limits retention)`,
-      serverStartSeconds: +(this.#bootMillis / 1000).toFixed(2),
-    };
+  protected clientName(): string {
+    return '@nats-io/transport-node + @nats-io/jetstream 3.3';
   }
 
-  #connect(): Promise<NatsConnection> {
-    return connect({ servers: `127.0.0.1:${this.#port}`, reconnect: false });
+  protected override serverParams(): Record<string, unknown> {
+    return { stream: `${STREAM} (file storage, 1 replica, limits retention)` };
+  }
+
+  /**
+   * `use` with a connection (no reconnects) that fails it at once when it closes: with
+   * reconnect off, a lost server closes the connection, and closed() says why.
+   */
+  #withConnection<T>(use: (nc: NatsConnection, guard: ConnectionGuard) => Promise<T>): Promise<T> {
+    return usingClient(
+      `${this.name}: NATS connection`,
+      async (guard) => {
+        const nc = await connect({ servers: `127.0.0.1:${this.#port}`, reconnect: false });
+        void nc.closed().then((err) => guard.lost(err ?? 'closed by the server'));
+        return nc;
+      },
+      (nc) => nc.close(),
+      use,
+    );
   }
 }
 

@@ -5,7 +5,8 @@
  * difference and for RabbitMQ versions the stream client cannot talk to.
  */
 import amqp, { type ChannelModel, type ConsumeMessage } from 'amqplib';
-import { AckWindow, untilReceived, watchAcks } from './workload.js';
+import { type ConnectionGuard, usingClient } from './connection-guard.js';
+import { AckWindow, Deliveries, watchAcks } from './workload.js';
 
 /** Publishes awaiting their confirm at once. */
 export const MAX_UNCONFIRMED = 5000;
@@ -16,21 +17,39 @@ export const PREFETCH = 5000;
 /** One `ack(multiple)` per this many deliveries keeps the prefetch window open. */
 export const ACK_EVERY = 1000;
 
-/** Connects to the node's AMQP port on 127.0.0.1 as guest. */
-export function openAmqp(port: number): Promise<ChannelModel> {
-  return amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`);
+/** The client as the results name it. */
+export const AMQP_CLIENT = 'amqplib 2 (AMQP 0-9-1)';
+
+/**
+ * `use` with an AMQP connection to the node on 127.0.0.1:`port` as guest, watched by a guard:
+ * a connection error or an unexpected close fails it at once (amqplib emits both on the
+ * connection, and an 'error' without a listener would be thrown in the background).
+ */
+export function usingAmqp<T>(
+  what: string,
+  port: number,
+  use: (connection: ChannelModel, guard: ConnectionGuard) => Promise<T>,
+): Promise<T> {
+  return usingClient(
+    `${what}: AMQP connection`,
+    async (guard) => {
+      const connection = await amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`);
+      connection.on('error', (err: Error) => guard.lost(err));
+      connection.on('close', (err?: Error) => guard.lost(err ?? 'closed by the server'));
+      return connection;
+    },
+    (connection) => connection.close(),
+    use,
+  );
 }
 
 /** Declares `queue` as a durable stream queue; resolves with the server's version. */
-export async function declareStreamQueue(port: number, queue: string): Promise<string> {
-  const connection = await openAmqp(port);
-  try {
+export function declareStreamQueue(what: string, port: number, queue: string): Promise<string> {
+  return usingAmqp(what, port, async (connection) => {
     const channel = await connection.createChannel();
     await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'stream' } });
     return String(connection.connection.serverProperties.version);
-  } finally {
-    await connection.close();
-  }
+  });
 }
 
 /**
@@ -39,6 +58,7 @@ export async function declareStreamQueue(port: number, queue: string): Promise<s
  */
 export async function publishOverAmqp(
   connection: ChannelModel,
+  guard: ConnectionGuard,
   queue: string,
   records: number,
   payload: Buffer,
@@ -55,7 +75,7 @@ export async function publishOverAmqp(
   const began = performance.now();
   for (let sent = 0; sent < records; ) {
     const burst = Math.min(PUBLISH_BURST, records - sent);
-    await window.acquire(burst);
+    await guard.run(window.acquire(burst));
     let full = false;
     for (let i = 0; i < burst; i++) {
       full = !channel.publish('', queue, payload, {}, confirmed) || full;
@@ -63,13 +83,15 @@ export async function publishOverAmqp(
     sent += burst;
     if (full) {
       // The channel's write buffer is over its mark: let it empty before writing more.
-      await new Promise<void>((resolve) => {
-        drained = resolve;
-      });
+      await guard.run(
+        new Promise<void>((resolve) => {
+          drained = resolve;
+        }),
+      );
       drained = null;
     }
   }
-  await window.drain();
+  await guard.run(window.drain());
   endWatch();
   return performance.now() - began;
 }
@@ -80,24 +102,18 @@ export async function publishOverAmqp(
  */
 export async function readOverAmqp(
   connection: ChannelModel,
+  guard: ConnectionGuard,
   queue: string,
   records: number,
   recordSize: number,
 ): Promise<number> {
   const channel = await connection.createChannel();
   await channel.prefetch(PREFETCH);
-  let received = 0;
-  let wrongSize = -1;
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => {
-    done = resolve;
-  });
+  const deliveries = new Deliveries(records, recordSize);
   const onMessage = (m: ConsumeMessage | null): void => {
     if (m === null) return;
-    if (m.content.length !== recordSize) wrongSize = m.content.length;
-    received++;
+    const received = deliveries.add(m.content.length);
     if (received % ACK_EVERY === 0 || received === records) channel.ack(m, true);
-    if (received === records) done();
   };
   const began = performance.now();
   // Each run is a new consumer from the stream's first offset, so reading can repeat.
@@ -105,9 +121,9 @@ export async function readOverAmqp(
     noAck: false,
     arguments: { 'x-stream-offset': 'first' },
   });
-  await untilReceived(finished, () => received, records);
+  await guard.run(deliveries.all());
   const millis = performance.now() - began;
-  await channel.cancel(consumerTag);
-  if (wrongSize >= 0) throw new Error(`a message of ${wrongSize} bytes, expected ${recordSize}`);
+  await guard.run(channel.cancel(consumerTag));
+  deliveries.checkSizes();
   return millis;
 }

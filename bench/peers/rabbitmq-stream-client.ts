@@ -13,7 +13,8 @@ import { type Client, connect, Offset } from 'rabbitmq-stream-js-client';
 import type { Message } from 'rabbitmq-stream-js-client/dist/publisher.js';
 import { Connection } from 'rabbitmq-stream-js-client/dist/connection.js';
 import { creditsOnChunkReceived } from 'rabbitmq-stream-js-client/dist/consumer_credit_policy.js';
-import { AckWindow, untilReceived, watchAcks } from './workload.js';
+import { type ConnectionGuard, usingClient } from './connection-guard.js';
+import { AckWindow, Deliveries, watchAcks } from './workload.js';
 
 /** Messages per publish frame at most (the client's default is 100). */
 export const MAX_CHUNK_LENGTH = 1000;
@@ -39,31 +40,71 @@ export const PUBLISH_BURST = 1000;
 export const INITIAL_CREDITS = 10;
 export const CREDIT_STEP = 5;
 
+/** The client as the results name it. */
+export const STREAM_CLIENT =
+  'rabbitmq-stream-js-client 1.0 (stream protocol; shim skips its 3.11-only handshake step)';
+
 let shimmed = false;
 
-/** Skips ExchangeCommandVersions (RabbitMQ 3.11+) so the client can talk to 3.10. */
-function shimFor310(): void {
+/**
+ * Adapts the client to this benchmark: skips ExchangeCommandVersions (RabbitMQ 3.11+) so it can
+ * talk to 3.10, and marks the promises of its frame writes as handled. The client leaves some
+ * writes unawaited (credit, heartbeats): on a reset socket their rejection ("write ECONNRESET")
+ * would otherwise surface as an unhandled rejection far from the peer, while the connection's
+ * close listener (see {@link openStreamClient}) already reports the loss to the peer's guard.
+ */
+function shimClient(): void {
   if (shimmed) return;
   const proto = Connection.prototype as unknown as Record<string, unknown>;
-  if (typeof proto.exchangeCommandVersions !== 'function') {
+  if (typeof proto.exchangeCommandVersions !== 'function' || typeof proto.send !== 'function') {
     throw new Error(
-      'rabbitmq-stream-js-client changed: Connection.exchangeCommandVersions is gone, revisit the 3.10 shim',
+      'rabbitmq-stream-js-client changed: Connection.exchangeCommandVersions or send is gone, revisit the shim',
     );
   }
   proto.exchangeCommandVersions = async (): Promise<boolean> => true;
+  const send = proto.send as (this: unknown, ...args: unknown[]) => Promise<unknown>;
+  proto.send = function sendHandled(this: unknown, ...args: unknown[]): Promise<unknown> {
+    const written = send.apply(this, args);
+    written.catch(() => undefined);
+    return written;
+  };
   shimmed = true;
 }
 
-/** Opens a stream-protocol client to the node on 127.0.0.1:`port` as guest. */
-export function openStreamClient(port: number): Promise<Client> {
-  shimFor310();
+/** What the guard hears from the client's close listeners. */
+const closedBecause = (hadError: boolean): string =>
+  hadError ? 'the socket closed after an error (e.g. ECONNRESET)' : 'closed by the server';
+
+/**
+ * Opens a stream-protocol client to the node on 127.0.0.1:`port` as guest; with `guard`, its
+ * connection closing unexpectedly fails the guard's operation.
+ */
+export function openStreamClient(port: number, guard?: ConnectionGuard): Promise<Client> {
+  shimClient();
   return connect({
     hostname: '127.0.0.1',
     port,
     username: 'guest',
     password: 'guest',
     vhost: '/',
+    ...(guard === undefined
+      ? {}
+      : { listeners: { connection_closed: (hadError) => guard.lost(closedBecause(hadError)) } }),
   });
+}
+
+/** `use` with a stream client watched by a guard (see connection-guard.ts). */
+export function usingStreamClient<T>(
+  what: string,
+  port: number,
+  use: (client: Client, guard: ConnectionGuard) => Promise<T>,
+): Promise<T> {
+  return usingClient(
+    `${what}: stream client`,
+    (guard) => openStreamClient(port, guard),
+    (client) => client.close(),
+    use,
+  );
 }
 
 /**
@@ -72,13 +113,16 @@ export function openStreamClient(port: number): Promise<Client> {
  */
 export async function publishToStream(
   client: Client,
+  guard: ConnectionGuard,
   stream: string,
   records: number,
   payload: Buffer,
 ): Promise<number> {
+  // The publisher and consumer get connections of their own (to the stream's leader).
   const publisher = await client.declarePublisher({
     stream,
     maxChunkLength: chunkLengthFor(payload.length),
+    connectionClosedListener: (hadError) => guard.lost(closedBecause(hadError)),
   });
   const window = new AckWindow(MAX_UNCONFIRMED);
   const endWatch = watchAcks(window);
@@ -89,19 +133,19 @@ export async function publishToStream(
   const began = performance.now();
   for (let sent = 0; sent < records; ) {
     const burst = Math.min(PUBLISH_BURST, records - sent);
-    await window.acquire(burst);
+    await guard.run(window.acquire(burst));
     for (let i = 0; i < burst; i++) {
       // send() queues the message (its `sent` says whether this call wrote a frame); the
       // publisher writes one frame per chunkLengthFor() messages, or at the next event loop turn.
-      await publisher.send(payload);
+      await guard.run(publisher.send(payload));
     }
     sent += burst;
   }
-  await publisher.flush();
-  await window.drain();
+  await guard.run(publisher.flush());
+  await guard.run(window.drain());
   endWatch();
   const millis = performance.now() - began;
-  await publisher.close();
+  await guard.run(publisher.close());
   return millis;
 }
 
@@ -111,31 +155,27 @@ export async function publishToStream(
  */
 export async function readFromStream(
   client: Client,
+  guard: ConnectionGuard,
   stream: string,
   records: number,
   recordSize: number,
 ): Promise<number> {
-  let received = 0;
-  let wrongSize = -1;
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => {
-    done = resolve;
-  });
+  const deliveries = new Deliveries(records, recordSize);
   const began = performance.now();
   const consumer = await client.declareConsumer(
     {
       stream,
       offset: Offset.first(),
       creditPolicy: creditsOnChunkReceived(INITIAL_CREDITS, CREDIT_STEP),
+      connectionClosedListener: (hadError) => guard.lost(closedBecause(hadError)),
     },
     (m: Message) => {
-      if (m.content.length !== recordSize) wrongSize = m.content.length;
-      if (++received === records) done();
+      deliveries.add(m.content.length);
     },
   );
-  await untilReceived(finished, () => received, records);
+  await guard.run(deliveries.all());
   const millis = performance.now() - began;
-  await consumer.close();
-  if (wrongSize >= 0) throw new Error(`a message of ${wrongSize} bytes, expected ${recordSize}`);
+  await guard.run(consumer.close());
+  deliveries.checkSizes();
   return millis;
 }

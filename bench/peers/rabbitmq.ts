@@ -16,40 +16,32 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ServerPeer } from './common.js';
+import { atExit, findExecutable, freePort, type PeerOptions, makeTempDir } from './process.js';
 import {
   ACK_EVERY,
+  AMQP_CLIENT,
   declareStreamQueue,
   MAX_UNCONFIRMED as AMQP_MAX_UNCONFIRMED,
   PUBLISH_BURST as AMQP_PUBLISH_BURST,
-  openAmqp,
   PREFETCH,
   publishOverAmqp,
   readOverAmqp,
+  usingAmqp,
 } from './rabbitmq-amqp.js';
 import {
   CREDIT_STEP,
-  INITIAL_CREDITS,
   chunkLengthFor,
+  INITIAL_CREDITS,
   MAX_UNCONFIRMED,
-  openStreamClient,
   PUBLISH_BURST,
   publishToStream,
   readFromStream,
+  STREAM_CLIENT,
+  usingStreamClient,
 } from './rabbitmq-stream-client.js';
-import {
-  atExit,
-  findExecutable,
-  freePort,
-  type PeerOptions,
-  makeTempDir,
-  portOpen,
-  removeDir,
-  type RunningServer,
-  ServerProcess,
-  until,
-} from './process.js';
-import type { Peer, PeerResult, PeerStartOptions, PeerWorkload } from './types.js';
-import { checkWorkload, payloadOf, peerResult } from './workload.js';
+import type { PeerResult, PeerStartOptions, PeerWorkload } from './types.js';
+import { checkWorkload, payloadOf } from './workload.js';
 
 /** The server script itself: /usr/sbin/rabbitmq-server is a wrapper that switches user. */
 const SERVER_SCRIPT = '/usr/lib/rabbitmq/bin/rabbitmq-server';
@@ -64,38 +56,25 @@ export interface RabbitMqPeerOptions extends PeerOptions {
 }
 
 /** RabbitMQ stream queues (`rabbitmq-server` from Debian's rabbitmq-server package). */
-export class RabbitMqStreamPeer implements Peer {
+export class RabbitMqStreamPeer extends ServerPeer {
   readonly name: string;
   readonly #script: string;
   readonly #protocol: 'stream' | 'amqp';
-  #server: ServerProcess | undefined;
-  #dir: string | undefined;
   #amqpPort = 0;
   #streamPort = 0;
   #epmdPort = 0;
   #env: NodeJS.ProcessEnv = {};
   #cancelEpmdHook: (() => void) | undefined;
   #distPort = 0;
-  #fsync = false;
-  #version = '';
-  #bootMillis = 0;
+  /** SIGTERM makes the Erlang VM shut the node down cleanly; 20 s covers a loaded machine. */
+  protected override readonly stopGraceMs = 20000;
 
   /** `binary`: the rabbitmq-server script (Debian's, not the /usr/sbin wrapper, by default). */
   constructor(options: RabbitMqPeerOptions = {}) {
+    super();
     this.#script = options.binary ?? SERVER_SCRIPT;
     this.#protocol = options.protocol ?? 'stream';
     this.name = this.#protocol === 'stream' ? 'rabbitmq-stream' : 'rabbitmq-stream-amqp';
-  }
-
-  /** The node while started (for checks that stop() leaves nothing behind). */
-  get running(): RunningServer | undefined {
-    return this.#server === undefined || this.#dir === undefined
-      ? undefined
-      : {
-          pid: this.#server.pid,
-          ports: [this.#amqpPort, this.#streamPort, this.#distPort, this.#epmdPort],
-          dataDir: this.#dir,
-        };
   }
 
   async available(): Promise<string | null> {
@@ -111,10 +90,9 @@ export class RabbitMqStreamPeer implements Peer {
   async start(options: PeerStartOptions): Promise<void> {
     const note = await this.available();
     if (note !== null) throw new Error(note);
-    await this.stop();
-    this.#fsync = options.fsync;
+    await this.prepare(options);
     const dir = makeTempDir(this.name);
-    this.#dir = dir;
+    this.dir = dir;
     this.#amqpPort = await freePort();
     this.#streamPort = await freePort();
     const distPort = await freePort();
@@ -161,135 +139,91 @@ export class RabbitMqStreamPeer implements Peer {
     };
     const env = this.#env;
     this.#cancelEpmdHook = atExit(() => killEpmd(env));
-    const began = performance.now();
-    this.#server = ServerProcess.start(this.#script, [], { env, cwd: dir });
-    let serverVersion = '?';
-    try {
-      await until(
-        async () => {
-          if (this.#server?.running !== true) throw new Error('rabbitmq-server exited');
-          return portOpen(this.#amqpPort);
-        },
-        `RabbitMQ's AMQP port ${this.#amqpPort}`,
-        BOOT_TIMEOUT_MS,
-        100,
-      );
+    const label = 'rabbitmq-server';
+    await this.launch(label, this.#script, [], { env, cwd: dir }, async () => {
+      const amqpPort = `RabbitMQ's AMQP port ${this.#amqpPort}`;
+      await this.untilListening(label, this.#amqpPort, amqpPort, BOOT_TIMEOUT_MS, 100);
       // The queue declared over AMQP is the same stream the stream protocol writes to.
-      serverVersion = await declareStreamQueue(this.#amqpPort, QUEUE);
+      const serverVersion = await declareStreamQueue(this.name, this.#amqpPort, QUEUE);
       if (this.#protocol === 'stream') {
-        await until(() => portOpen(this.#streamPort), 'the stream port', BOOT_TIMEOUT_MS, 100);
+        const what = 'the stream port';
+        await this.untilListening(label, this.#streamPort, what, BOOT_TIMEOUT_MS, 100);
         // A connection that opens is the stream plugin ready (and the shim working).
-        await (await openStreamClient(this.#streamPort)).close();
+        await usingStreamClient(this.name, this.#streamPort, async () => undefined);
       }
-      this.#bootMillis = performance.now() - began;
-      this.#version = `RabbitMQ ${serverVersion} (Erlang/OTP ${otpRelease()})`;
-    } catch (err) {
-      const output = this.#server.output;
-      await this.stop();
-      throw new Error(`rabbitmq-server did not start: ${(err as Error).message}\n${output}`);
-    }
+      this.version = `RabbitMQ ${serverVersion} (Erlang/OTP ${otpRelease()})`;
+    });
   }
 
   async produce(workload: PeerWorkload): Promise<PeerResult> {
     checkWorkload(workload.records, workload.recordSize);
     const payload = payloadOf(workload.recordSize);
-    let millis: number;
-    let how: Record<string, unknown>;
+    const { records } = workload;
     if (this.#protocol === 'stream') {
-      const client = await openStreamClient(this.#streamPort);
-      try {
-        millis = await publishToStream(client, QUEUE, workload.records, payload);
-      } finally {
-        await client.close();
-      }
-      how = {
+      const millis = await usingStreamClient(this.name, this.#streamPort, (client, guard) =>
+        publishToStream(client, guard, QUEUE, records, payload),
+      );
+      return this.result(records, workload.recordSize, millis, {
         publish: 'stream publisher, confirms counted per publishing id',
         maxChunkLength: chunkLengthFor(workload.recordSize),
         maxUnconfirmed: MAX_UNCONFIRMED,
         publishBurst: PUBLISH_BURST,
-      };
-    } else {
-      const connection = await openAmqp(this.#amqpPort);
-      try {
-        millis = await publishOverAmqp(connection, QUEUE, workload.records, payload);
-      } finally {
-        await connection.close();
-      }
-      how = {
-        publish: 'basic.publish to the stream queue on a confirm channel',
-        maxUnconfirmed: AMQP_MAX_UNCONFIRMED,
-        publishBurst: AMQP_PUBLISH_BURST,
-      };
+      });
     }
-    return peerResult(workload.records, workload.recordSize, millis, this.#durability(), false, {
-      ...this.#params(),
-      ...how,
+    const millis = await usingAmqp(this.name, this.#amqpPort, (connection, guard) =>
+      publishOverAmqp(connection, guard, QUEUE, records, payload),
+    );
+    return this.result(records, workload.recordSize, millis, {
+      publish: 'basic.publish to the stream queue on a confirm channel',
+      maxUnconfirmed: AMQP_MAX_UNCONFIRMED,
+      publishBurst: AMQP_PUBLISH_BURST,
     });
   }
 
   async consume(workload: PeerWorkload): Promise<PeerResult> {
     checkWorkload(workload.records, workload.recordSize);
-    let millis: number;
-    let how: Record<string, unknown>;
+    const { records, recordSize } = workload;
     if (this.#protocol === 'stream') {
-      const client = await openStreamClient(this.#streamPort);
-      try {
-        millis = await readFromStream(client, QUEUE, workload.records, workload.recordSize);
-      } finally {
-        await client.close();
-      }
-      how = {
+      const millis = await usingStreamClient(this.name, this.#streamPort, (client, guard) =>
+        readFromStream(client, guard, QUEUE, records, recordSize),
+      );
+      return this.result(records, recordSize, millis, {
         consumer: 'stream consumer from the first offset',
         credits: `${INITIAL_CREDITS} chunks at subscription, ${CREDIT_STEP} more per chunk received`,
-      };
-    } else {
-      const connection = await openAmqp(this.#amqpPort);
-      try {
-        millis = await readOverAmqp(connection, QUEUE, workload.records, workload.recordSize);
-      } finally {
-        await connection.close();
-      }
-      how = {
-        consumer: "basic.consume with x-stream-offset 'first'",
-        prefetch: PREFETCH,
-        ack: `ack(multiple) every ${ACK_EVERY} deliveries`,
-      };
+      });
     }
-    return peerResult(workload.records, workload.recordSize, millis, this.#durability(), false, {
-      ...this.#params(),
-      ...how,
+    const millis = await usingAmqp(this.name, this.#amqpPort, (connection, guard) =>
+      readOverAmqp(connection, guard, QUEUE, records, recordSize),
+    );
+    return this.result(records, recordSize, millis, {
+      consumer: "basic.consume with x-stream-offset 'first'",
+      prefetch: PREFETCH,
+      ack: `ack(multiple) every ${ACK_EVERY} deliveries`,
     });
   }
 
-  async stop(): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    // SIGTERM makes the Erlang VM shut the node down cleanly; 20 s covers a loaded machine.
-    if (server !== undefined) await server.stop(20000);
-    if (this.#cancelEpmdHook !== undefined) {
-      killEpmd(this.#env);
-      this.#cancelEpmdHook();
-      this.#cancelEpmdHook = undefined;
-    }
-    removeDir(this.#dir);
-    this.#dir = undefined;
+  protected ports(): number[] {
+    return [this.#amqpPort, this.#streamPort, this.#distPort, this.#epmdPort];
   }
 
-  #durability(): string {
+  protected override afterServerStop(): void {
+    if (this.#cancelEpmdHook === undefined) return;
+    killEpmd(this.#env);
+    this.#cancelEpmdHook();
+    this.#cancelEpmdHook = undefined;
+  }
+
+  protected durability(): string {
     const base = 'stream queue, 1 replica, confirm once written to the OS (no fsync setting)';
-    return this.#fsync ? `${base}: fsync per write NOT available, so not in force` : base;
+    return this.fsync ? `${base}: fsync per write NOT available, so not in force` : base;
   }
 
-  #params(): Record<string, unknown> {
-    return {
-      server: this.#version,
-      client:
-        this.#protocol === 'stream'
-          ? 'rabbitmq-stream-js-client 1.0 (stream protocol; shim skips its 3.11-only handshake step)'
-          : 'amqplib 2 (AMQP 0-9-1)',
-      queue: `${QUEUE} (x-queue-type stream, 1 replica)`,
-      serverStartSeconds: +(this.#bootMillis / 1000).toFixed(2),
-    };
+  protected clientName(): string {
+    return this.#protocol === 'stream' ? STREAM_CLIENT : AMQP_CLIENT;
+  }
+
+  protected override serverParams(): Record<string, unknown> {
+    return { queue: `${QUEUE} (x-queue-type stream, 1 replica)` };
   }
 }
 

@@ -9,7 +9,9 @@
  * so a background save does not fork in the middle of a measurement.
  */
 import { spawnSync } from 'node:child_process';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+import { ServerPeer } from './common.js';
+import { type ConnectionGuard, usingClient } from './connection-guard.js';
 import {
   findExecutable,
   firstLineOf,
@@ -17,13 +19,10 @@ import {
   makeTempDir,
   missingNote,
   type PeerOptions,
-  removeDir,
-  type RunningServer,
-  ServerProcess,
   until,
 } from './process.js';
-import type { Peer, PeerResult, PeerStartOptions, PeerWorkload } from './types.js';
-import { AckWindow, checkWorkload, payloadOf, peerResult, watchAcks } from './workload.js';
+import type { PeerResult, PeerStartOptions, PeerWorkload } from './types.js';
+import { AckWindow, checkWorkload, payloadOf, watchAcks } from './workload.js';
 
 /** Options of the Redis peer. */
 export interface RedisPeerOptions extends PeerOptions {
@@ -42,17 +41,12 @@ const READS_IN_FLIGHT = 2;
 const STREAM_KEY = 'brook-bench';
 
 /** Redis Streams (`redis-server` from Debian's redis-server package). */
-export class RedisStreamsPeer implements Peer {
+export class RedisStreamsPeer extends ServerPeer {
   readonly name: string;
   readonly #binary: string;
   readonly #producer: 'ioredis' | 'redis-benchmark';
-  #server: ServerProcess | undefined;
-  #dir: string | undefined;
   #port = 0;
-  #fsync = false;
   #groups = 0;
-  #version = '';
-  #bootMillis = 0;
 
   /**
    * `producer`: 'ioredis' (default) writes with the Node client, as a Node application would;
@@ -61,16 +55,10 @@ export class RedisStreamsPeer implements Peer {
    * JavaScript client is what limits the figure. Reading back is ioredis either way.
    */
   constructor(options: RedisPeerOptions = {}) {
+    super();
     this.#binary = options.binary ?? 'redis-server';
     this.#producer = options.producer ?? 'ioredis';
     this.name = this.#producer === 'ioredis' ? 'redis-streams' : 'redis-streams-c';
-  }
-
-  /** The server while started (for checks that stop() leaves nothing behind). */
-  get running(): RunningServer | undefined {
-    return this.#server === undefined || this.#dir === undefined
-      ? undefined
-      : { pid: this.#server.pid, ports: [this.#port], dataDir: this.#dir };
   }
 
   async available(): Promise<string | null> {
@@ -80,59 +68,31 @@ export class RedisStreamsPeer implements Peer {
   async start(options: PeerStartOptions): Promise<void> {
     const binary = findExecutable(this.#binary);
     if (binary === null) throw new Error(missingNote(this.#binary, 'redis-server'));
-    await this.stop();
-    this.#fsync = options.fsync;
-    this.#version = firstLineOf(binary, ['--version']) ?? 'redis-server (version unknown)';
-    this.#dir = makeTempDir(this.name);
+    await this.prepare(options);
+    this.version = firstLineOf(binary, ['--version']) ?? 'redis-server (version unknown)';
+    this.dir = makeTempDir(this.name);
     this.#port = await freePort();
-    const began = performance.now();
-    this.#server = ServerProcess.start(binary, [
-      '--bind',
-      '127.0.0.1',
-      '--port',
-      String(this.#port),
-      '--dir',
-      this.#dir,
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      options.fsync ? 'always' : 'everysec',
-      '--save',
-      '',
-      '--daemonize',
-      'no',
-      '--protected-mode',
-      'yes',
-      '--logfile',
-      '',
-    ]);
-    try {
+    const args = [
+      ...['--bind', '127.0.0.1', '--port', String(this.#port), '--dir', this.dir],
+      ...['--appendonly', 'yes', '--appendfsync', options.fsync ? 'always' : 'everysec'],
+      ...['--save', '', '--daemonize', 'no', '--protected-mode', 'yes', '--logfile', ''],
+    ];
+    await this.launch('redis-server', binary, args, {}, async () => {
       await until(() => this.#ping(), `redis-server on port ${this.#port}`, 20000);
-      this.#bootMillis = performance.now() - began;
-      const client = await this.#connect();
-      try {
-        await client.del(STREAM_KEY);
-      } finally {
-        client.disconnect();
-      }
-    } catch (err) {
-      const output = this.#server.output;
-      await this.stop();
-      throw new Error(`redis-server did not start: ${(err as Error).message}\n${output}`);
-    }
+      await this.#withClient((client) => client.del(STREAM_KEY));
+    });
   }
 
   async produce(workload: PeerWorkload): Promise<PeerResult> {
     checkWorkload(workload.records, workload.recordSize);
     if (this.#producer === 'redis-benchmark') return this.#produceWithRedisBenchmark(workload);
     const payload = payloadOf(workload.recordSize);
-    const client = await this.#connect();
-    try {
+    const millis = await this.#withClient(async (client, guard) => {
       const window = new AckWindow(PIPELINE_DEPTH);
       const endWatch = watchAcks(window);
       const began = performance.now();
       for (let sent = 0; sent < workload.records; ) {
-        await window.acquire();
+        await guard.run(window.acquire());
         const n = Math.min(PIPELINE_BATCH, workload.records - sent);
         const pipeline = client.pipeline();
         for (let i = 0; i < n; i++) pipeline.xadd(STREAM_KEY, '*', 'v', payload);
@@ -146,31 +106,20 @@ export class RedisStreamsPeer implements Peer {
           (err: Error) => window.fail(err),
         );
       }
-      await window.drain();
+      await guard.run(window.drain());
       endWatch();
-      const millis = performance.now() - began;
-      return peerResult(
-        workload.records,
-        workload.recordSize,
-        millis,
-        this.#durability(),
-        this.#fsync,
-        {
-          ...this.#params(),
-          command: 'XADD brook-bench * v <payload>',
-          pipelineBatch: PIPELINE_BATCH,
-          pipelinesInFlight: PIPELINE_DEPTH,
-        },
-      );
-    } finally {
-      client.disconnect();
-    }
+      return performance.now() - began;
+    });
+    return this.result(workload.records, workload.recordSize, millis, {
+      command: 'XADD brook-bench * v <payload>',
+      pipelineBatch: PIPELINE_BATCH,
+      pipelinesInFlight: PIPELINE_DEPTH,
+    });
   }
 
   async consume(workload: PeerWorkload): Promise<PeerResult> {
     checkWorkload(workload.records, workload.recordSize);
-    const client = await this.#connect();
-    try {
+    const { received, millis } = await this.#withClient(async (client, guard) => {
       // A new group per run reads the stream from its start, so consume can be repeated.
       const group = `bench-${++this.#groups}`;
       await client.xgroup('CREATE', STREAM_KEY, group, '0');
@@ -193,11 +142,10 @@ export class RedisStreamsPeer implements Peer {
       let empty = 0;
       const began = performance.now();
       const inFlight: Promise<number>[] = [];
-      let millis: number;
       try {
         for (let i = 0; i < READS_IN_FLIGHT; i++) inFlight.push(read());
         while (received < workload.records) {
-          const got = await (inFlight.shift() as Promise<number>);
+          const got = await guard.run(inFlight.shift() as Promise<number>);
           received += got;
           empty = got === 0 ? empty + 1 : 0;
           if (empty > READS_IN_FLIGHT) {
@@ -205,28 +153,24 @@ export class RedisStreamsPeer implements Peer {
           }
           if (received + READ_COUNT * inFlight.length < workload.records) inFlight.push(read());
         }
-        millis = performance.now() - began;
+        return { received, millis: performance.now() - began };
       } finally {
         // Reads still in flight must settle (and their failures be seen) before disconnecting.
-        await Promise.allSettled(inFlight);
+        await guard.run(Promise.allSettled(inFlight)).catch(() => undefined);
       }
-      return peerResult(received, workload.recordSize, millis, this.#durability(), this.#fsync, {
-        ...this.#params(),
-        command: `XREADGROUP GROUP <g> c1 COUNT ${READ_COUNT} NOACK STREAMS brook-bench >`,
-        readsInFlight: READS_IN_FLIGHT,
-        ack: 'NOACK: the group remembers the last id delivered, as a Kafka group its offset',
-      });
-    } finally {
-      client.disconnect();
-    }
+    });
+    return this.result(received, workload.recordSize, millis, {
+      command: `XREADGROUP GROUP <g> c1 COUNT ${READ_COUNT} NOACK STREAMS brook-bench >`,
+      readsInFlight: READS_IN_FLIGHT,
+      ack: 'NOACK: the group remembers the last id delivered, as a Kafka group its offset',
+    });
   }
 
   /** XADDs by redis-benchmark; its own rate figure excludes its process start. */
   async #produceWithRedisBenchmark(workload: PeerWorkload): Promise<PeerResult> {
     const tool = findExecutable('redis-benchmark');
     if (tool === null) throw new Error(missingNote('redis-benchmark', 'redis-tools'));
-    const client = await this.#connect();
-    try {
+    const millis = await this.#withClient(async (client) => {
       const before = await client.xlen(STREAM_KEY);
       // redis-benchmark substitutes no payload into custom commands: pass printable bytes.
       const value = payloadOf(workload.recordSize)
@@ -247,69 +191,65 @@ export class RedisStreamsPeer implements Peer {
       if (added !== workload.records) {
         throw new Error(`redis-benchmark added ${added} entries, expected ${workload.records}`);
       }
-      const millis = (workload.records / rps) * 1000;
-      return peerResult(
-        workload.records,
-        workload.recordSize,
-        millis,
-        this.#durability(),
-        this.#fsync,
-        {
-          ...this.#params(),
-          client: `redis-benchmark (C load generator, one connection, -P ${PIPELINE_BATCH})`,
-          command: 'XADD brook-bench * v <payload>',
-          pipelineBatch: PIPELINE_BATCH,
-        },
-      );
-    } finally {
-      client.disconnect();
-    }
+      return (workload.records / rps) * 1000;
+    });
+    return this.result(workload.records, workload.recordSize, millis, {
+      client: `redis-benchmark (C load generator, one connection, -P ${PIPELINE_BATCH})`,
+      command: 'XADD brook-bench * v <payload>',
+      pipelineBatch: PIPELINE_BATCH,
+    });
   }
 
-  async stop(): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    if (server !== undefined) await server.stop();
-    removeDir(this.#dir);
-    this.#dir = undefined;
+  protected ports(): number[] {
+    return [this.#port];
   }
 
-  #durability(): string {
-    return `appendonly yes, appendfsync ${this.#fsync ? 'always' : 'everysec'}, save ""`;
+  protected durability(): string {
+    return `appendonly yes, appendfsync ${this.fsync ? 'always' : 'everysec'}, save ""`;
   }
 
-  #params(): Record<string, unknown> {
+  protected override fsyncPerWrite(): boolean {
+    return this.fsync;
+  }
+
+  protected clientName(): string {
+    return 'ioredis 6 (pipeline)';
+  }
+
+  #options(): RedisOptions {
     return {
-      server: this.#version,
-      client: 'ioredis 6 (pipeline)',
-      serverStartSeconds: +(this.#bootMillis / 1000).toFixed(2),
+      host: '127.0.0.1',
+      port: this.#port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      // RESP2: XREADGROUP's reply is [[key, entries]] (RESP3 makes it a map).
+      protocol: 2,
     };
   }
 
-  #connect(): Promise<Redis> {
-    const client = new Redis({
-      host: '127.0.0.1',
-      port: this.#port,
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      // RESP2: XREADGROUP's reply is [[key, entries]] (RESP3 makes it a map).
-      protocol: 2,
-    });
-    return client.connect().then(() => client);
+  /** `use` with an ioredis client whose errors and unexpected close fail it at once. */
+  #withClient<T>(use: (client: Redis, guard: ConnectionGuard) => Promise<T>): Promise<T> {
+    return usingClient(
+      `${this.name}: ioredis`,
+      async (guard) => {
+        const client = new Redis(this.#options());
+        client.on('error', (err: Error) => guard.lost(err));
+        client.on('end', () => guard.lost());
+        await client.connect();
+        return client;
+      },
+      (client) => {
+        client.disconnect();
+        return undefined;
+      },
+      use,
+    );
   }
 
   async #ping(): Promise<boolean> {
-    if (this.#server?.running !== true) throw new Error('redis-server exited');
-    const client = new Redis({
-      host: '127.0.0.1',
-      port: this.#port,
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      // RESP2: XREADGROUP's reply is [[key, entries]] (RESP3 makes it a map).
-      protocol: 2,
-    });
+    if (this.server?.running !== true) throw new Error('redis-server exited');
+    const client = new Redis(this.#options());
     client.on('error', () => {});
     try {
       await client.connect();

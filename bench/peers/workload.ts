@@ -184,3 +184,46 @@ export function watchAcks(window: AckWindow, idleMs = STALL_MS): () => void {
     () => window.fail(new Error(`no acknowledgement for ${idleMs / 1000} s`)),
   );
 }
+
+/**
+ * Counts what a callback-driven consumer delivers: call {@link add} from the client's message
+ * callback, await {@link all}, which fails on a stall or a message of the wrong size.
+ */
+export class Deliveries {
+  readonly records: number;
+  readonly recordSize: number;
+  #received = 0;
+  #wrongSize = -1;
+  #done!: () => void;
+  readonly #finished = new Promise<void>((resolve) => {
+    this.#done = resolve;
+  });
+
+  constructor(records: number, recordSize: number) {
+    this.records = records;
+    this.recordSize = recordSize;
+  }
+
+  get received(): number {
+    return this.#received;
+  }
+
+  /** One message of `size` bytes arrived; returns the count so far. */
+  add(size: number): number {
+    if (size !== this.recordSize) this.#wrongSize = size;
+    if (++this.#received === this.records) this.#done();
+    return this.#received;
+  }
+
+  /** Resolves once every record has arrived; rejects after `idleMs` without one. */
+  all(idleMs = STALL_MS): Promise<void> {
+    return untilReceived(this.#finished, () => this.#received, this.records, idleMs);
+  }
+
+  /** Throws if any message was not `recordSize` bytes. */
+  checkSizes(): void {
+    if (this.#wrongSize >= 0) {
+      throw new Error(`a message of ${this.#wrongSize} bytes, expected ${this.recordSize}`);
+    }
+  }
+}

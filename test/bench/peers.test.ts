@@ -76,6 +76,39 @@ async function roundTrip(
   }
 }
 
+/** How long a peer may take to notice its server is gone: well under the 30 s stall watch. */
+const LOST_SERVER_MS = 15000;
+
+/**
+ * Starts `peer`, writes a few records, runs `op` and kills the server's whole process group
+ * (as a reset connection would leave the client) once `op` is under way: `op` must fail within
+ * {@link LOST_SERVER_MS} naming the lost connection, rather than wait for a stall watch or the
+ * suite's deadline.
+ */
+async function failsWhenServerDies(
+  peer: TestedPeer,
+  op: (peer: TestedPeer) => Promise<PeerResult>,
+  message: RegExp,
+): Promise<void> {
+  if ((await peer.available()) !== null) return;
+  try {
+    await peer.start({ fsync: false });
+    await peer.produce({ records: RECORDS, recordSize: 100 });
+    const pid = peer.running?.pid;
+    assert.ok(pid !== undefined);
+    const began = Date.now();
+    const running = op(peer);
+    // Let the operation connect and start waiting, then take the server away.
+    await new Promise((r) => setTimeout(r, 500));
+    process.kill(-pid, 'SIGKILL');
+    await assert.rejects(running, message);
+    const took = Date.now() - began;
+    assert.ok(took < LOST_SERVER_MS, `${peer.name} noticed the lost server after ${took} ms`);
+  } finally {
+    await peer.stop();
+  }
+}
+
 describe('benchmark peers', () => {
   it('Redis Streams: produce and consume 1,000 records with AOF everysec, then stop', async () => {
     const r = await roundTrip(new RedisStreamsPeer(), false, 100);
@@ -163,20 +196,59 @@ describe('benchmark peers', () => {
     }
   });
 
-  it('a consumer or an ack window that stops making progress fails after the idle time', async () => {
-    let received = 3;
-    const never = new Promise<void>(() => {});
-    await assert.rejects(
-      untilReceived(never, () => received, 10, 300),
-      /no message for 0.3 s after 3 of 10/,
+  it('Redis Streams: a server lost mid-produce fails the produce promptly', async () => {
+    await failsWhenServerDies(
+      new RedisStreamsPeer(),
+      (p) => p.produce({ records: 50_000_000, recordSize: 100 }),
+      /redis-streams: ioredis: connection to the server lost|Connection is closed/,
     );
-    received = 10;
-    await untilReceived(Promise.resolve(), () => received, 10, 300);
+  });
 
-    const window = new AckWindow(2);
-    const endWatch = watchAcks(window, 300);
-    await window.acquire(2); // both writes outstanding, no ack will come
-    await assert.rejects(window.acquire(1), /no acknowledgement for 0.3 s/);
-    endWatch();
+  it('NATS JetStream: a server lost mid-consume fails the consume promptly', async () => {
+    await failsWhenServerDies(
+      new NatsJetStreamPeer(),
+      (p) => p.consume({ records: 1_000_000, recordSize: 100 }),
+      /nats-jetstream: NATS connection: connection to the server lost/,
+    );
+  });
+
+  it('RabbitMQ stream queue: a server lost mid-consume fails the consume promptly', async () => {
+    await failsWhenServerDies(
+      new RabbitMqStreamPeer(),
+      (p) => p.consume({ records: 1_000_000, recordSize: 100 }),
+      /rabbitmq-stream: stream client: connection to the server lost/,
+    );
+  });
+
+  it('RabbitMQ over AMQP 0-9-1: a server lost mid-consume fails the consume promptly', async () => {
+    await failsWhenServerDies(
+      new RabbitMqStreamPeer({ protocol: 'amqp' }),
+      (p) => p.consume({ records: 1_000_000, recordSize: 100 }),
+      /rabbitmq-stream-amqp: AMQP connection: connection to the server lost/,
+    );
+  });
+
+  it('a consumer or an ack window that stops making progress fails after the idle time', async () => {
+    // The watches' timers are unref'd (they must not keep a benchmark alive); in a peer a client
+    // socket keeps the event loop running, here this timer does.
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      let received = 3;
+      const never = new Promise<void>(() => {});
+      await assert.rejects(
+        untilReceived(never, () => received, 10, 300),
+        /no message for 0.3 s after 3 of 10/,
+      );
+      received = 10;
+      await untilReceived(Promise.resolve(), () => received, 10, 300);
+
+      const window = new AckWindow(2);
+      const endWatch = watchAcks(window, 300);
+      await window.acquire(2); // both writes outstanding, no ack will come
+      await assert.rejects(window.acquire(1), /no acknowledgement for 0.3 s/);
+      endWatch();
+    } finally {
+      clearInterval(keepAlive);
+    }
   });
 });
