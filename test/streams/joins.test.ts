@@ -45,6 +45,91 @@ function profileViewApp() {
   return app;
 }
 
+/** An ad impression (left) or click (right) of a stream–stream join test. */
+interface AdEvent {
+  readonly side: 'left' | 'right';
+  readonly ad: string;
+  readonly id: string;
+  readonly ts: number;
+}
+
+/**
+ * `count` impressions and clicks on `ads` ads, time advancing by up to `stepMs` per event and
+ * each event's timestamp up to `disorderMs` behind the clock (bounded disorder).
+ */
+function adEvents(
+  rand: () => number,
+  o: { count: number; stepMs: number; disorderMs: number; impressionShare: number; ads: number },
+): AdEvent[] {
+  const events: AdEvent[] = [];
+  let clock = 0;
+  for (let i = 0; i < o.count; i++) {
+    clock += Math.floor(rand() * o.stepMs);
+    const ts = clock - Math.floor(rand() * o.disorderMs);
+    const side = rand() < o.impressionShare ? 'left' : 'right';
+    events.push({ side, ad: `ad${Math.floor(rand() * o.ads)}`, id: `${side[0]}${i}`, ts });
+  }
+  return events;
+}
+
+/** A WindowJoin of impressions with clicks on in-memory stores, its outputs as `ad:value`. */
+function adJoin(
+  within: number,
+  grace: number,
+  got: string[],
+  leftOnly?: (impression: string) => string,
+): WindowJoin<string, string, string, string> {
+  return new WindowJoin<string, string, string, string>({
+    left: new InMemoryEngine(),
+    right: new InMemoryEngine(),
+    keySerde: stringSerde,
+    leftSerde: stringSerde,
+    rightSerde: stringSerde,
+    within,
+    grace,
+    joiner: (imp, click) => `${imp}+${click}`,
+    ...(leftOnly === undefined ? {} : { leftOnly }),
+    forward: (k, v) => got.push(`${k}:${v}`),
+  });
+}
+
+/**
+ * Feeds `events` in order, the watermark `lagMs` behind the highest timestamp seen, expiring
+ * as it goes; returns that highest timestamp.
+ */
+function feed(
+  join: WindowJoin<string, string, string, string>,
+  events: readonly AdEvent[],
+  lagMs: number,
+): number {
+  let max = -Infinity;
+  for (const [i, e] of events.entries()) {
+    max = Math.max(max, e.ts);
+    join.process(e.side, e.ad, e.id, e.ts, i, max - lagMs);
+    join.expire(max - lagMs);
+  }
+  return max;
+}
+
+/** Reference: the clicks on `impression`'s ad at most `within` from it, in event order. */
+function clicksFor(impression: AdEvent, events: readonly AdEvent[], within: number): AdEvent[] {
+  return events.filter(
+    (r) => r.side === 'right' && r.ad === impression.ad && Math.abs(impression.ts - r.ts) <= within,
+  );
+}
+
+/** A job with the `impressions` and `clicks` streams, and the windowed join's options. */
+function adStreams(id: string) {
+  const app = streamsApp({ id });
+  const impressions = app.stream('impressions', { key: stringSerde, value: stringSerde });
+  const clicks = app.stream('clicks', { key: stringSerde, value: stringSerde });
+  const options = {
+    within: 600_000,
+    serdes: { key: stringSerde, left: stringSerde, right: stringSerde },
+  };
+  return { app, impressions, clicks, options };
+}
+
 describe('stream–table join', () => {
   test('who viewed your profile: equal to a reference, profile updates show in later joins', () => {
     for (const seed of [1, 5, 9]) {
@@ -92,47 +177,20 @@ describe('stream–stream join', () => {
     const within = 10 * 60_000;
     const ooo = 60_000;
     for (const seed of [2, 3, 4, 11]) {
-      const rand = lcg(seed);
       const got: string[] = [];
-      let max = -Infinity;
-      const join = new WindowJoin<string, string, string, string>({
-        left: new InMemoryEngine(),
-        right: new InMemoryEngine(),
-        keySerde: stringSerde,
-        leftSerde: stringSerde,
-        rightSerde: stringSerde,
-        within,
-        grace: ooo,
-        joiner: (imp, click) => `${imp}+${click}`,
-        forward: (k, v) => got.push(`${k}:${v}`),
+      const join = adJoin(within, ooo, got);
+      const events = adEvents(lcg(seed), {
+        count: 600,
+        stepMs: 30_000,
+        disorderMs: ooo,
+        impressionShare: 0.6,
+        ads: 6,
       });
-      const events: { side: 'left' | 'right'; ad: string; id: string; ts: number }[] = [];
-      let clock = 0;
-      for (let i = 0; i < 600; i++) {
-        clock += Math.floor(rand() * 30_000);
-        const ts = clock - Math.floor(rand() * ooo);
-        const side = rand() < 0.6 ? 'left' : 'right';
-        events.push({ side, ad: `ad${Math.floor(rand() * 6)}`, id: `${side[0]}${i}`, ts });
-      }
-      for (const [i, e] of events.entries()) {
-        max = Math.max(max, e.ts);
-        join.process(e.side, e.ad, e.id, e.ts, i, max - ooo);
-        join.expire(max - ooo);
-      }
+      feed(join, events, ooo);
       // Reference: every impression/click pair of an ad at most `within` apart.
       const want: string[] = [];
-      for (const l of events) {
-        for (const r of events) {
-          if (
-            l.side === 'left' &&
-            r.side === 'right' &&
-            l.ad === r.ad &&
-            Math.abs(l.ts - r.ts) <= within
-          ) {
-            want.push(`${l.ad}:${l.id}+${r.id}`);
-          }
-        }
-      }
+      for (const l of events.filter((e) => e.side === 'left'))
+        for (const r of clicksFor(l, events, within)) want.push(`${l.ad}:${l.id}+${r.id}`);
       assert.ok(want.length > 50);
       assert.deepEqual([...got].sort(), want.sort());
       // Buffers are bounded: old records expired.
@@ -147,42 +205,22 @@ describe('stream–stream join', () => {
     const within = 60_000;
     const grace = 30_000;
     for (const seed of [5, 6, 8]) {
-      const rand = lcg(seed);
       const got: string[] = [];
-      const join = new WindowJoin<string, string, string, string>({
-        left: new InMemoryEngine(),
-        right: new InMemoryEngine(),
-        keySerde: stringSerde,
-        leftSerde: stringSerde,
-        rightSerde: stringSerde,
-        within,
-        grace,
-        joiner: (imp, click) => `${imp}+${click}`,
-        leftOnly: (imp) => `${imp}+none`,
-        forward: (k, v) => got.push(`${k}:${v}`),
+      const join = adJoin(within, grace, got, (imp) => `${imp}+none`);
+      const events = adEvents(lcg(seed), {
+        count: 500,
+        stepMs: 20_000,
+        disorderMs: grace,
+        impressionShare: 0.7,
+        ads: 8,
       });
-      const events: { side: 'left' | 'right'; ad: string; id: string; ts: number }[] = [];
-      let clock = 0;
-      for (let i = 0; i < 500; i++) {
-        clock += Math.floor(rand() * 20_000);
-        const ts = clock - Math.floor(rand() * grace);
-        const side = rand() < 0.7 ? 'left' : 'right';
-        events.push({ side, ad: `ad${Math.floor(rand() * 8)}`, id: `${side[0]}${i}`, ts });
-      }
-      let max = -Infinity;
-      for (const [i, e] of events.entries()) {
-        max = Math.max(max, e.ts);
-        join.process(e.side, e.ad, e.id, e.ts, i, max);
-        join.expire(max);
-      }
+      const max = feed(join, events, 0);
       // Reference: pairs within the window, and every impression without one that has expired
       // by the final watermark (time + 2 x within + grace).
       const want: string[] = [];
       for (const l of events) {
         if (l.side !== 'left') continue;
-        const clicks = events.filter(
-          (r) => r.side === 'right' && r.ad === l.ad && Math.abs(l.ts - r.ts) <= within,
-        );
+        const clicks = clicksFor(l, events, within);
         for (const r of clicks) want.push(`${l.ad}:${l.id}+${r.id}`);
         if (clicks.length === 0 && l.ts + 2 * within + grace <= max) {
           want.push(`${l.ad}:${l.id}+none`);
@@ -194,14 +232,9 @@ describe('stream–stream join', () => {
   });
 
   test('compiled: both sides through the job', () => {
-    const app = streamsApp({ id: 'ads' });
-    const impressions = app.stream('impressions', { key: stringSerde, value: stringSerde });
-    const clicks = app.stream('clicks', { key: stringSerde, value: stringSerde });
+    const { app, impressions, clicks, options } = adStreams('ads');
     impressions
-      .joinWindowed(clicks, (i, c) => `${i}/${c}`, {
-        within: 600_000,
-        serdes: { key: stringSerde, left: stringSerde, right: stringSerde },
-      })
+      .joinWindowed(clicks, (i, c) => `${i}/${c}`, options)
       .sendTo('ad-clicks', { value: stringSerde });
     const driver = new JobTestDriver(app.toJob());
     driver.pipe('impressions', 'ad1', 'i1', 1_000);
@@ -217,14 +250,9 @@ describe('stream–stream join', () => {
 
 describe('left join compiled', () => {
   test('leftJoinWindowed passes unjoined records on with null', () => {
-    const app = streamsApp({ id: 'ads-left' });
-    const impressions = app.stream('impressions', { key: stringSerde, value: stringSerde });
-    const clicks = app.stream('clicks', { key: stringSerde, value: stringSerde });
+    const { app, impressions, clicks, options } = adStreams('ads-left');
     impressions
-      .leftJoinWindowed(clicks, (i, c) => `${i}/${c ?? 'none'}`, {
-        within: 600_000,
-        serdes: { key: stringSerde, left: stringSerde, right: stringSerde },
-      })
+      .leftJoinWindowed(clicks, (i, c) => `${i}/${c ?? 'none'}`, options)
       .sendTo('ad-clicks', { value: stringSerde });
     const driver = new JobTestDriver(app.toJob());
     driver.pipe('impressions', 'ad1', 'i1', 1_000);
