@@ -527,31 +527,8 @@ export class Log {
    * closes them early (at shutdown).
    */
   retire(): () => void {
-    // The returned closer (shutdown) closes at once; the timer's closes in the background.
     this.closed = true;
-    const segs = [...this.segmentList];
-    for (const seg of segs) {
-      seg.offsetIndex.unload();
-      seg.timeIndex.unload();
-    }
-    let done = false;
-    const closeAll = (background = false): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      if (background) {
-        // The files are unlinked by now: closing their last descriptors frees their blocks,
-        // which waits for the device (see removeFiles), so it runs on the thread pool.
-        for (const seg of segs) void seg.closeInBackground();
-        this.reaper.reapAll(true);
-        return;
-      }
-      for (const seg of segs) seg.close();
-      this.reapAll();
-    };
-    const timer = setTimeout(() => closeAll(true), this.config['file.delete.delay.ms']);
-    timer.unref();
-    return closeAll;
+    return this.reaper.retire([...this.segmentList], this.config['file.delete.delay.ms']);
   }
 
   private reapAll(): void {

@@ -1,7 +1,10 @@
 /**
  * Deferred removal of segments, as Kafka does it: the files are renamed `.deleted` at once (so a
  * restart never sees them as part of the log) and closed and unlinked after
- * `file.delete.delay.ms`, so that fetches holding file ranges of them can finish.
+ * `file.delete.delay.ms`, so that fetches holding file ranges of them can finish. A deleted
+ * partition's descriptors are kept open as long (its directory is removed at once). Both the
+ * unlinking and those late closes run on the thread pool: they free blocks, which waits for the
+ * device on a file system mounted with `discard`.
  */
 import { storageError } from './errors.js';
 import { removeFiles } from './fs-util.js';
@@ -43,6 +46,34 @@ export class SegmentReaper {
     this.pending.add(entry);
     entry.timer = setTimeout(reap, this.delayMs());
     entry.timer.unref();
+  }
+
+  /**
+   * For a deleted partition (whose files are unlinked with its directory): keeps the descriptors
+   * of `segs` open for `delayMs`, then closes them, and removes what is pending, on the thread
+   * pool (the last close of an unlinked file frees its blocks, which waits for the device).
+   * Returns a closer that does it at once, synchronously (shutdown).
+   */
+  retire(segs: readonly LogSegment[], delayMs: number): () => void {
+    for (const seg of segs) {
+      seg.offsetIndex.unload();
+      seg.timeIndex.unload();
+    }
+    let done = false;
+    const closeAll = (background: boolean): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (background) {
+        for (const seg of segs) void seg.closeInBackground();
+      } else {
+        for (const seg of segs) seg.close();
+      }
+      this.reapAll(background);
+    };
+    const timer = setTimeout(() => closeAll(true), delayMs);
+    timer.unref();
+    return () => closeAll(false);
   }
 
   /**
