@@ -18,6 +18,8 @@ export interface PartitionQueue {
   inFlight: number;
   /** Sequence of the next batch built (idempotence). */
   nextSequence: number;
+  /** Bytes written into the partition's latest batch: what its next batch is sized for. */
+  lastSize: number;
 }
 
 /** Accumulator settings. */
@@ -53,7 +55,7 @@ export class RecordAccumulator {
     }
     let q = t.get(partition);
     if (!q) {
-      q = { topic, partition, batches: [], inFlight: 0, nextSequence: 0 };
+      q = { topic, partition, batches: [], inFlight: 0, nextSequence: 0, lastSize: 0 };
       t.set(partition, q);
     }
     return q;
@@ -82,7 +84,9 @@ export class RecordAccumulator {
         batch.close();
         this.options.partitioner.onNewBatch?.(topic, partition, numPartitions);
       }
-      batch = new BatchBuilder(topic, partition, batchSize, call.now);
+      // Sized for what the partition's last batch took (and a quarter more), so a steady stream
+      // does not grow every batch from the minimum again: each doubling copies what was written.
+      batch = new BatchBuilder(topic, partition, batchSize, call.now, q.lastSize * 1.25);
       batch.tryAppend(key, value, headers, timestamp);
       q.batches.push(batch);
       this.pendingBatches++;
@@ -95,6 +99,7 @@ export class RecordAccumulator {
       this.bufferedBytes += batch.capacity - batch.reserved;
       batch.reserved = batch.capacity;
     }
+    q.lastSize = batch.sizeInBytes;
     const waiters = batch.waiters;
     const last = waiters.length > 0 ? waiters[waiters.length - 1] : undefined;
     // A run is consecutive records of one call; a call that wants no metadata needs only the

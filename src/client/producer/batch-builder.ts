@@ -68,7 +68,7 @@ function writeBytes(buf: Buffer, pos: number, v: Bytes, len: number): number {
 }
 
 /** What a batch allocates at first: Kafka's default batch.size. */
-const INITIAL_BATCH_BYTES = 16 * 1024;
+export const INITIAL_BATCH_BYTES = 16 * 1024;
 
 /** A batch of one partition being filled. */
 export class BatchBuilder {
@@ -96,13 +96,25 @@ export class BatchBuilder {
   private pos = BATCH_HEADER_SIZE;
   private closed = false;
 
-  constructor(topic: string, partition: number, limit: number, now: number) {
+  /**
+   * `initial`: bytes to allocate at first (at least Kafka's default batch.size, at most `limit`);
+   * the accumulator passes what the partition's last batch took.
+   */
+  constructor(
+    topic: string,
+    partition: number,
+    limit: number,
+    now: number,
+    initial = INITIAL_BATCH_BYTES,
+  ) {
     this.topic = topic;
     this.partition = partition;
     this.limit = limit;
     // Start small and grow: with linger.ms, most batches close long before a large batchSize,
     // and allocating all of it up front churns external memory (and with it, the GC).
-    this.buf = Buffer.allocUnsafe(Math.min(limit, INITIAL_BATCH_BYTES));
+    this.buf = Buffer.allocUnsafe(
+      Math.min(limit, Math.max(INITIAL_BATCH_BYTES, Math.ceil(initial))),
+    );
     this.createdAt = now;
   }
 
