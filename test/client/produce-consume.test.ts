@@ -7,40 +7,12 @@ import { after, before, describe, test } from 'node:test';
 import {
   ConnectionError,
   Consumer,
-  type ConsumerRecord,
   partitionForKey,
   Producer,
   TimeoutError,
 } from '../../src/client/index.js';
+import { consumeAll, numbered, valuesOf, withProducer } from './helpers/records.js';
 import { TARGETS, type Target } from './helpers/targets.js';
-
-async function consumeAll(
-  bootstrap: string,
-  topic: string,
-  partitions: number,
-  expected: number,
-  opts: { isolation?: 'read_committed' } = {},
-): Promise<ConsumerRecord[]> {
-  const c = new Consumer({
-    bootstrapServers: bootstrap,
-    autoOffsetReset: 'earliest',
-    isolationLevel: opts.isolation,
-  });
-  try {
-    c.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })));
-    const out: ConsumerRecord[] = [];
-    const deadline = Date.now() + 15000;
-    while (out.length < expected && Date.now() < deadline) {
-      const b = await c.poll(500);
-      if (!b) continue;
-      for (const r of b) out.push(r);
-      c.markProcessed(b);
-    }
-    return out;
-  } finally {
-    await c.close();
-  }
-}
 
 for (const [name, start] of Object.entries(TARGETS)) {
   describe(`producer and consumer against ${name}`, () => {
@@ -56,12 +28,8 @@ for (const [name, start] of Object.entries(TARGETS)) {
       test(`keyed records with headers round-trip, compression ${compression}`, async () => {
         const topic = `rt-${compression}`;
         await target.createTopic(topic, 4);
-        const producer = new Producer({
-          bootstrapServers: target.bootstrap,
-          compression,
-          lingerMs: 2,
-        });
-        try {
+        const options = { bootstrapServers: target.bootstrap, compression, lingerMs: 2 };
+        await withProducer(options, async (producer) => {
           const sends = [];
           for (let i = 0; i < 20; i++) {
             sends.push(
@@ -93,9 +61,7 @@ for (const [name, start] of Object.entries(TARGETS)) {
             assert.ok(seq > (lastIndex.get(key) ?? -1), 'per-key order');
             lastIndex.set(key, seq);
           }
-        } finally {
-          await producer.close();
-        }
+        });
       });
     }
 
@@ -103,37 +69,30 @@ for (const [name, start] of Object.entries(TARGETS)) {
       test(`acks ${acks}`, async () => {
         const topic = `acks-${acks}`;
         await target.createTopic(topic, 1);
-        const producer = new Producer({
-          bootstrapServers: target.bootstrap,
-          acks,
-          idempotent: acks === 'all' ? undefined : false,
-        });
-        try {
-          const res = await producer.send(
-            topic,
-            Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })),
-          );
-          if (acks === 0) for (const r of res) assert.equal(r.offset, -1);
-          else
-            assert.deepEqual(
-              res.map((r) => r.offset),
-              [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        const idempotent = acks === 'all' ? undefined : false;
+        await withProducer(
+          { bootstrapServers: target.bootstrap, acks, idempotent },
+          async (producer) => {
+            const res = await producer.send(
+              topic,
+              numbered(10, 'v').map((value) => ({ value })),
             );
-          await producer.flush();
-          const records = await consumeAll(target.bootstrap, topic, 1, 10);
-          assert.deepEqual(
-            records.map((r) => r.value?.toString()),
-            Array.from({ length: 10 }, (_, i) => `v${i}`),
-          );
-        } finally {
-          await producer.close();
-        }
+            if (acks === 0) for (const r of res) assert.equal(r.offset, -1);
+            else
+              assert.deepEqual(
+                res.map((r) => r.offset),
+                [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+              );
+            await producer.flush();
+            const records = await consumeAll(target.bootstrap, topic, 1, 10);
+            assert.deepEqual(valuesOf(records), numbered(10, 'v'));
+          },
+        );
       });
     }
 
     test('idempotence is on by default where the broker serves InitProducerId', async (t) => {
-      const producer = new Producer({ bootstrapServers: target.bootstrap });
-      try {
+      await withProducer({ bootstrapServers: target.bootstrap }, async (producer) => {
         await producer.connect();
         const conn = await producer.cluster.any();
         if (!conn.supports(22)) {
@@ -161,45 +120,29 @@ for (const [name, start] of Object.entries(TARGETS)) {
           [...offsets].sort((a, b) => a - b),
         );
         const records = await consumeAll(target.bootstrap, 'idem', 2, 50);
-        assert.deepEqual(
-          records.map((r) => r.value?.toString()),
-          Array.from({ length: 50 }, (_, i) => String(i)),
-        );
-      } finally {
-        await producer.close();
-      }
+        assert.deepEqual(valuesOf(records), numbered(50));
+      });
     });
 
     test('many batches per partition in flight keep their order (batchSize small, 5 in flight)', async () => {
       await target.createTopic('inflight', 1);
-      const producer = new Producer({
-        bootstrapServers: target.bootstrap,
-        batchSize: 256,
-        lingerMs: 0,
-      });
-      try {
-        const sends = [];
-        for (let i = 0; i < 2000; i++) sends.push(producer.send('inflight', { value: `r${i}` }));
-        await Promise.all(sends);
+      const options = { bootstrapServers: target.bootstrap, batchSize: 256, lingerMs: 0 };
+      await withProducer(options, async (producer) => {
+        await Promise.all(numbered(2000, 'r').map((value) => producer.send('inflight', { value })));
         const records = await consumeAll(target.bootstrap, 'inflight', 1, 2000);
         assert.equal(records.length, 2000);
-        assert.deepEqual(
-          records.map((r) => r.value?.toString()),
-          Array.from({ length: 2000 }, (_, i) => `r${i}`),
-        );
-      } finally {
-        await producer.close();
-      }
+        assert.deepEqual(valuesOf(records), numbered(2000, 'r'));
+      });
     });
 
     test('seek to an offset, the beginning and the end; pause and resume', async () => {
       await target.createTopic('seek', 2);
-      const producer = new Producer({ bootstrapServers: target.bootstrap });
-      await producer.send(
-        'seek',
-        Array.from({ length: 20 }, (_, i) => ({ value: `s${i}`, partition: i % 2 })),
+      await withProducer({ bootstrapServers: target.bootstrap }, (producer) =>
+        producer.send(
+          'seek',
+          numbered(20, 's').map((value, i) => ({ value, partition: i % 2 })),
+        ),
       );
-      await producer.close();
       const c = new Consumer({ bootstrapServers: target.bootstrap, autoOffsetReset: 'earliest' });
       try {
         const p0 = { topic: 'seek', partition: 0 };
@@ -231,12 +174,12 @@ for (const [name, start] of Object.entries(TARGETS)) {
 
     test('messages() yields records one by one and leaves the position after the last one read', async () => {
       await target.createTopic('msgs', 1);
-      const producer = new Producer({ bootstrapServers: target.bootstrap });
-      await producer.send(
-        'msgs',
-        Array.from({ length: 8 }, (_, i) => ({ key: `k${i}`, value: `m${i}` })),
+      await withProducer({ bootstrapServers: target.bootstrap }, (producer) =>
+        producer.send(
+          'msgs',
+          numbered(8, 'm').map((value, i) => ({ key: `k${i}`, value })),
+        ),
       );
-      await producer.close();
       const c = new Consumer({ bootstrapServers: target.bootstrap, autoOffsetReset: 'earliest' });
       try {
         c.assign([{ topic: 'msgs', partition: 0 }]);
@@ -256,13 +199,13 @@ for (const [name, start] of Object.entries(TARGETS)) {
       await target.createTopic('bp', 1);
       // A broker that stops answering: point the producer at the target, learn the metadata,
       // then let every request time out by filling the buffer faster than a 1-byte budget allows.
-      const producer = new Producer({
+      const options = {
         bootstrapServers: target.bootstrap,
         bufferMemory: 1,
         maxBlockMs: 200,
         lingerMs: 1000,
-      });
-      try {
+      };
+      await withProducer(options, async (producer) => {
         const first = producer.send('bp', { value: 'a' });
         await assert.rejects(producer.send('bp', { value: 'b' }), (err: unknown) => {
           assert.ok(err instanceof TimeoutError);
@@ -271,22 +214,17 @@ for (const [name, start] of Object.entries(TARGETS)) {
         });
         await producer.flush();
         assert.equal((await first)[0].offset, 0);
-      } finally {
-        await producer.close();
-      }
+      });
     });
   });
 }
 
 test('an unreachable bootstrap server gives an error that names the cause and the fix', async () => {
-  const producer = new Producer({ bootstrapServers: '127.0.0.1:1', maxBlockMs: 500 });
-  try {
+  await withProducer({ bootstrapServers: '127.0.0.1:1', maxBlockMs: 500 }, async (producer) => {
     await assert.rejects(producer.send('t', { value: 'x' }), (err: unknown) => {
       assert.ok(err instanceof ConnectionError);
       assert.match(err.message, /cannot reach 127\.0\.0\.1:1 .*brook start/);
       return true;
     });
-  } finally {
-    await producer.close();
-  }
+  });
 });

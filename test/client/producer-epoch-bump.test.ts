@@ -15,6 +15,7 @@ import {
   PRODUCER_ID_OFFSET,
   RECORDS_COUNT_OFFSET,
 } from '../../src/protocol/record-batch/header.js';
+import { waitUntil } from './helpers/targets.js';
 
 interface SentBatch {
   producerId: bigint;
@@ -123,9 +124,7 @@ for (const code of [ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, ErrorCode.UNKNOWN_PR
         return true;
       });
       // The bump runs in the background after the failure; wait for it (bounded).
-      const deadline = Date.now() + 5000;
-      while (broker.initRequests.length < 2 && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 10));
+      await waitUntil(() => broker.initRequests.length >= 2, 'the second InitProducerId', 5000);
       assert.deepEqual(broker.initRequests, [
         { producerId: -1n, producerEpoch: -1 },
         { producerId: 1000n, producerEpoch: 0 },

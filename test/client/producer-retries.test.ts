@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Admin, Consumer, Producer } from '../../src/client/index.js';
+import { Admin, Producer } from '../../src/client/index.js';
 import { type BrokerProcess, startBroker } from '../broker/helpers/broker-process.js';
+import { consumeAll, numbered, valuesOf } from './helpers/records.js';
 
 test('records sent while the broker restarts are delivered after it is back, once and in order', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'brook-client-retry-'));
@@ -27,7 +28,7 @@ test('records sent while the broker restarts are delivered after it is back, onc
     await admin.close();
     const first = await producer.send(
       'retry',
-      Array.from({ length: 50 }, (_, i) => ({ value: `r${i}` })),
+      numbered(50, 'r').map((value) => ({ value })),
     );
     assert.equal(first[49].offset, 49);
     await broker.stop();
@@ -35,7 +36,7 @@ test('records sent while the broker restarts are delivered after it is back, onc
     // Sent while nothing listens: held and retried.
     const pending = producer.send(
       'retry',
-      Array.from({ length: 50 }, (_, i) => ({ value: `r${50 + i}` })),
+      numbered(50, 'r', 50).map((value) => ({ value })),
     );
     let settled = false;
     void pending.then(
@@ -54,24 +55,8 @@ test('records sent while the broker restarts are delivered after it is back, onc
       second.map((r) => r.offset),
       Array.from({ length: 50 }, (_, i) => 50 + i),
     );
-    const consumer = new Consumer({ bootstrapServers: bootstrap, autoOffsetReset: 'earliest' });
-    try {
-      consumer.assign([{ topic: 'retry', partition: 0 }]);
-      const values: string[] = [];
-      const deadline = Date.now() + 10000;
-      while (values.length < 100 && Date.now() < deadline) {
-        const b = await consumer.poll(500);
-        if (!b) continue;
-        for (const r of b) values.push(r.value?.toString() ?? '');
-        consumer.markProcessed(b);
-      }
-      assert.deepEqual(
-        values,
-        Array.from({ length: 100 }, (_, i) => `r${i}`),
-      );
-    } finally {
-      await consumer.close();
-    }
+    const records = await consumeAll(bootstrap, 'retry', 1, 100);
+    assert.deepEqual(valuesOf(records), numbered(100, 'r'));
   } finally {
     await producer.close();
     await broker?.cleanup();
