@@ -332,7 +332,7 @@ export async function runStreamsBench(
   } = {},
 ): Promise<StreamsBenchResult[]> {
   const p: BenchParams = {
-    messages: opts.messages ?? 200_000,
+    messages: opts.messages ?? 1_000_000,
     partitions: opts.partitions ?? 4,
     keys: opts.keys ?? 10_000,
     commitMs: opts.commitMs ?? 5000,
@@ -435,7 +435,7 @@ async function main(): Promise<void> {
   const only = args.includes('--only')
     ? args[args.indexOf('--only') + 1]?.replace(/-brook$/, '')
     : undefined;
-  const messages = arg('--messages') ?? 200_000;
+  const messages = arg('--messages') ?? 1_000_000;
   const partitions = arg('--partitions') ?? 4;
   const keys = arg('--keys') ?? 10_000;
   const commitMs = arg('--commit-ms') ?? 5000;

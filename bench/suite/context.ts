@@ -45,7 +45,7 @@ export const FULL: Sizes = {
   loopbackBytes: 256 * 2 ** 20,
   appendBytes: 128 * 2 ** 20,
   syncedAppends: 500,
-  streamMessages: 50_000,
+  streamMessages: 500_000,
   clientRecords: 50_000,
 };
 
