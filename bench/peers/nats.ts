@@ -33,7 +33,7 @@ import {
   type PeerOptions,
 } from './process.js';
 import type { PeerResult, PeerStartOptions, PeerWorkload } from './types.js';
-import { AckWindow, checkWorkload, Deliveries, payloadOf, watchAcks } from './workload.js';
+import { AckWindow, checkWorkload, Deliveries, payloadOf, publishInBursts } from './workload.js';
 
 /** Publishes awaiting their PubAck at once. */
 const MAX_PENDING_ACKS = 4000;
@@ -105,7 +105,6 @@ export class NatsJetStreamPeer extends ServerPeer {
       // the PubAcks on one subscription. js.publish() (one request, timer and promise per
       // message) ran ~10x slower here, which would measure the client rather than JetStream.
       const window = new AckWindow(MAX_PENDING_ACKS);
-      const endWatch = watchAcks(window);
       const inbox = createInbox();
       nc.subscribe(inbox, {
         callback: (err, m) => {
@@ -115,16 +114,10 @@ export class NatsJetStreamPeer extends ServerPeer {
         },
       });
       await nc.flush();
-      const began = performance.now();
-      for (let sent = 0; sent < workload.records; ) {
-        const burst = Math.min(PUBLISH_BURST, workload.records - sent);
-        await guard.run(window.acquire(burst));
-        for (let i = 0; i < burst; i++) nc.publish(SUBJECT, payload, { reply: inbox });
-        sent += burst;
-      }
-      await guard.run(window.drain());
-      endWatch();
-      return performance.now() - began;
+      const publish = { records: workload.records, burst: PUBLISH_BURST, window, guard };
+      return publishInBursts(publish, (n) => {
+        for (let i = 0; i < n; i++) nc.publish(SUBJECT, payload, { reply: inbox });
+      });
     });
     return this.result(workload.records, workload.recordSize, millis, {
       publish: 'async: publish with a reply inbox, PubAcks counted on one subscription',

@@ -6,7 +6,7 @@
  */
 import amqp, { type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { type ConnectionGuard, usingClient } from './connection-guard.js';
-import { AckWindow, Deliveries, watchAcks } from './workload.js';
+import { AckWindow, Deliveries, publishInBursts } from './workload.js';
 
 /** Publishes awaiting their confirm at once. */
 export const MAX_UNCONFIRMED = 5000;
@@ -65,35 +65,25 @@ export async function publishOverAmqp(
 ): Promise<number> {
   const channel = await connection.createConfirmChannel();
   const window = new AckWindow(MAX_UNCONFIRMED);
-  const endWatch = watchAcks(window);
   const confirmed = (err: unknown): void => {
     if (err !== null && err !== undefined) window.fail(new Error(`publish nacked: ${err}`));
     else window.release();
   };
   let drained: (() => void) | null = null;
   channel.on('drain', () => drained?.());
-  const began = performance.now();
-  for (let sent = 0; sent < records; ) {
-    const burst = Math.min(PUBLISH_BURST, records - sent);
-    await guard.run(window.acquire(burst));
+  return publishInBursts({ records, burst: PUBLISH_BURST, window, guard }, async (n) => {
     let full = false;
-    for (let i = 0; i < burst; i++) {
+    for (let i = 0; i < n; i++) {
       full = !channel.publish('', queue, payload, {}, confirmed) || full;
     }
-    sent += burst;
     if (full) {
       // The channel's write buffer is over its mark: let it empty before writing more.
-      await guard.run(
-        new Promise<void>((resolve) => {
-          drained = resolve;
-        }),
-      );
+      await new Promise<void>((resolve) => {
+        drained = resolve;
+      });
       drained = null;
     }
-  }
-  await guard.run(window.drain());
-  endWatch();
-  return performance.now() - began;
+  });
 }
 
 /**

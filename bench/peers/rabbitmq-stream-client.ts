@@ -14,7 +14,7 @@ import type { Message } from 'rabbitmq-stream-js-client/dist/publisher.js';
 import { Connection } from 'rabbitmq-stream-js-client/dist/connection.js';
 import { creditsOnChunkReceived } from 'rabbitmq-stream-js-client/dist/consumer_credit_policy.js';
 import { type ConnectionGuard, usingClient } from './connection-guard.js';
-import { AckWindow, Deliveries, watchAcks } from './workload.js';
+import { AckWindow, Deliveries, publishInBursts } from './workload.js';
 
 /** Messages per publish frame at most (the client's default is 100). */
 export const MAX_CHUNK_LENGTH = 1000;
@@ -125,26 +125,18 @@ export async function publishToStream(
     connectionClosedListener: (hadError) => guard.lost(closedBecause(hadError)),
   });
   const window = new AckWindow(MAX_UNCONFIRMED);
-  const endWatch = watchAcks(window);
   publisher.on('publish_confirm', (err, ids) => {
     if (err !== null) window.fail(new Error(`publish refused with code ${err}`));
     else window.release(ids.length);
   });
-  const began = performance.now();
-  for (let sent = 0; sent < records; ) {
-    const burst = Math.min(PUBLISH_BURST, records - sent);
-    await guard.run(window.acquire(burst));
-    for (let i = 0; i < burst; i++) {
+  const publish = { records, burst: PUBLISH_BURST, window, guard, flush: () => publisher.flush() };
+  const millis = await publishInBursts(publish, async (n) => {
+    for (let i = 0; i < n; i++) {
       // send() queues the message (its `sent` says whether this call wrote a frame); the
       // publisher writes one frame per chunkLengthFor() messages, or at the next event loop turn.
-      await guard.run(publisher.send(payload));
+      await publisher.send(payload);
     }
-    sent += burst;
-  }
-  await guard.run(publisher.flush());
-  await guard.run(window.drain());
-  endWatch();
-  const millis = performance.now() - began;
+  });
   await guard.run(publisher.close());
   return millis;
 }

@@ -22,7 +22,7 @@ import {
   until,
 } from './process.js';
 import type { PeerResult, PeerStartOptions, PeerWorkload } from './types.js';
-import { AckWindow, checkWorkload, payloadOf, watchAcks } from './workload.js';
+import { AckWindow, checkWorkload, payloadOf, publishInBursts } from './workload.js';
 
 /** Options of the Redis peer. */
 export interface RedisPeerOptions extends PeerOptions {
@@ -87,16 +87,13 @@ export class RedisStreamsPeer extends ServerPeer {
     checkWorkload(workload.records, workload.recordSize);
     if (this.#producer === 'redis-benchmark') return this.#produceWithRedisBenchmark(workload);
     const payload = payloadOf(workload.recordSize);
-    const millis = await this.#withClient(async (client, guard) => {
+    const millis = await this.#withClient((client, guard) => {
+      // The window counts pipelines in flight, each of up to PIPELINE_BATCH XADDs.
       const window = new AckWindow(PIPELINE_DEPTH);
-      const endWatch = watchAcks(window);
-      const began = performance.now();
-      for (let sent = 0; sent < workload.records; ) {
-        await guard.run(window.acquire());
-        const n = Math.min(PIPELINE_BATCH, workload.records - sent);
+      const publish = { records: workload.records, burst: PIPELINE_BATCH, window, guard };
+      return publishInBursts({ ...publish, slots: () => 1 }, (n) => {
         const pipeline = client.pipeline();
         for (let i = 0; i < n; i++) pipeline.xadd(STREAM_KEY, '*', 'v', payload);
-        sent += n;
         pipeline.exec().then(
           (replies) => {
             const failed = replies?.find(([err]) => err !== null)?.[0];
@@ -105,10 +102,7 @@ export class RedisStreamsPeer extends ServerPeer {
           },
           (err: Error) => window.fail(err),
         );
-      }
-      await guard.run(window.drain());
-      endWatch();
-      return performance.now() - began;
+      });
     });
     return this.result(workload.records, workload.recordSize, millis, {
       command: 'XADD brook-bench * v <payload>',

@@ -3,6 +3,7 @@
  * bounds how many writes await their acknowledgement (the throughput lever of every client here).
  */
 import { randomBytes } from 'node:crypto';
+import type { ConnectionGuard } from './connection-guard.js';
 import type { PeerResult } from './types.js';
 
 /**
@@ -225,5 +226,48 @@ export class Deliveries {
     if (this.#wrongSize >= 0) {
       throw new Error(`a message of ${this.#wrongSize} bytes, expected ${this.recordSize}`);
     }
+  }
+}
+
+/** How {@link publishInBursts} writes a workload. */
+export interface BurstPublish {
+  readonly records: number;
+  /** Records written in one go once the window has room for them. */
+  readonly burst: number;
+  /** The window the client's acknowledgements release. */
+  readonly window: AckWindow;
+  /** Fails the loop at once when the client loses its server. */
+  readonly guard: ConnectionGuard;
+  /** Window slots a burst of `count` records takes (default: one per record). */
+  readonly slots?: (count: number) => number;
+  /** Called after the last burst, before waiting for the acknowledgements (e.g. a flush). */
+  readonly flush?: () => Promise<unknown>;
+}
+
+/**
+ * The publish loop of every peer: takes room in the window for a burst, lets `write` send the
+ * burst (synchronously where the client allows: see {@link AckWindow.acquire}), and once all are
+ * written waits until every write is acknowledged. A write not acknowledged for {@link STALL_MS}
+ * fails it. Resolves with the milliseconds from the first write to the last acknowledgement.
+ */
+export async function publishInBursts(
+  o: BurstPublish,
+  write: (count: number) => unknown,
+): Promise<number> {
+  const endWatch = watchAcks(o.window);
+  try {
+    const began = performance.now();
+    for (let sent = 0; sent < o.records; ) {
+      const burst = Math.min(o.burst, o.records - sent);
+      await o.guard.run(o.window.acquire(o.slots?.(burst) ?? burst));
+      const written = write(burst);
+      if (written instanceof Promise) await o.guard.run(written);
+      sent += burst;
+    }
+    if (o.flush !== undefined) await o.guard.run(o.flush());
+    await o.guard.run(o.window.drain());
+    return performance.now() - began;
+  } finally {
+    endWatch();
   }
 }
