@@ -10,6 +10,10 @@ import {
   nearestName,
   parseProperties,
 } from '../../src/broker/config.js';
+import {
+  describeBrokerConfigs,
+  describeTopicConfigs,
+} from '../../src/broker/topics/config-resources.js';
 
 test('properties: comments, separators, continuation, escapes', () => {
   const text = [
@@ -183,4 +187,18 @@ test('edit distance', () => {
     nearestName('LOG_SEGMENT_BYTE', ['log.segment.bytes', 'log.roll.ms']),
     'log.segment.bytes',
   );
+});
+
+test('"never" configs are described as Kafka’s Long.MAX_VALUE, not as 2^53 - 1', () => {
+  const config = loadBrokerConfig({ sets: ['log.flush.interval.messages=9223372036854775807'] });
+  const broker = new Map(describeBrokerConfigs(config, true).map((c) => [c.name, c.value]));
+  assert.equal(broker.get('log.flush.interval.messages'), '9223372036854775807');
+  const topic = new Map(describeTopicConfigs(config, {}, true).map((c) => [c.name, c]));
+  assert.equal(topic.get('max.compaction.lag.ms')?.value, '9223372036854775807');
+  assert.equal(topic.get('flush.messages')?.value, '9223372036854775807');
+  assert.deepEqual(
+    topic.get('flush.messages')?.synonyms.map((s) => s.value),
+    ['9223372036854775807'],
+  );
+  assert.equal(topic.get('segment.bytes')?.value, String(config.int('log.segment.bytes')));
 });

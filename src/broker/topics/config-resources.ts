@@ -1,6 +1,12 @@
 import type { BrokerConfig } from '../config.js';
 import { CONFIG_DEFS } from '../config.js';
-import { brokerSynonyms, ConfigSource, TOPIC_CONFIGS, topicConfigEntries } from './topic-config.js';
+import {
+  brokerSynonyms,
+  ConfigSource,
+  configValueText,
+  TOPIC_CONFIGS,
+  topicConfigEntries,
+} from './topic-config.js';
 
 /** Kafka's config resource types. */
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
@@ -44,8 +50,7 @@ export function describeBrokerConfigs(
 ): DescribedConfig[] {
   return config.entries().map((e) => {
     const def = CONFIG_DEFS.get(e.key);
-    const value =
-      e.value === null ? null : Array.isArray(e.value) ? e.value.join(',') : String(e.value);
+    const value = configValueText(e.value);
     const source =
       e.source === 'default' ? ConfigSource.DEFAULT_CONFIG : ConfigSource.STATIC_BROKER_CONFIG;
     return {
@@ -83,7 +88,7 @@ export function describeTopicConfigs(
         const v = config.get(brokerKey);
         synonyms.push({
           name: brokerKey,
-          value: v === null ? null : Array.isArray(v) ? v.join(',') : String(v),
+          value: configValueText(v),
           source: ConfigSource.STATIC_BROKER_CONFIG,
         });
       }

@@ -85,19 +85,34 @@ function checkValue(key: string, type: TopicConfigType, value: string): void {
   }
 }
 
+/** Kafka's Long.MAX_VALUE as Java prints it. */
+const LONG_MAX_TEXT = '9223372036854775807';
+
+/**
+ * A config value as DescribeConfigs shows it: lists joined with commas, and the "never" value
+ * that Brook holds as the largest exact JavaScript integer shown as Kafka's Long.MAX_VALUE,
+ * the text Kafka's tools print and compare against.
+ */
+export function configValueText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (Array.isArray(value)) return value.join(',');
+  if (value === Number.MAX_SAFE_INTEGER) return LONG_MAX_TEXT;
+  return String(value);
+}
+
 /** The broker-wide default of a topic config, as a string (null when Kafka has none to show). */
 export function brokerDefault(config: BrokerConfig, key: string): string | null {
   const entry = TOPIC_CONFIGS.get(key);
   if (!entry) return null;
-  if (key === 'retention.ms') return String(config.logRetentionMs);
-  if (key === 'segment.ms') return String(config.logRollMs);
+  if (key === 'retention.ms') return configValueText(config.logRetentionMs);
+  if (key === 'segment.ms') return configValueText(config.logRollMs);
   if (entry.brokerKey) {
     const v = config.get(entry.brokerKey);
-    if (v !== null) return Array.isArray(v) ? v.join(',') : String(v);
+    if (v !== null) return configValueText(v);
   }
   const storageDefault = (logConfig() as unknown as Record<string, unknown>)[key];
-  if (storageDefault !== undefined) return String(storageDefault);
-  if (key === 'max.compaction.lag.ms') return String(Number.MAX_SAFE_INTEGER);
+  if (storageDefault !== undefined) return configValueText(storageDefault);
+  if (key === 'max.compaction.lag.ms') return LONG_MAX_TEXT;
   if (key === 'preallocate' || key === 'unclean.leader.election.enable') return 'false';
   return null;
 }
