@@ -18,7 +18,7 @@ import {
 import { Cleaner, type CleanerStats } from './cleaner.js';
 import { type LogConfig, isCompacted, logConfig } from './config.js';
 import { StorageError, storageError } from './errors.js';
-import { fsyncDir, writeFileAtomic, writeFileAtomicAsync } from './fs-util.js';
+import { fsyncDir, fsyncDirAsync, writeFileAtomic, writeFileAtomicAsync } from './fs-util.js';
 import { Log } from './log.js';
 import { parsePartitionDirName, partitionDirName } from './naming.js';
 import type { SegmentIo } from './segment.js';
@@ -218,12 +218,17 @@ export class LogManager {
     const target = `${log.dir}.${randomUUID().replaceAll('-', '')}${DELETE_DIR_SUFFIX}`;
     try {
       renameSync(log.dir, target);
-      fsyncDir(this.dataDir);
     } catch (err) {
       throw storageError(`cannot delete ${topic}-${partition}`, err);
     }
-    this.checkpointLogStartOffsets();
-    this.removeInBackground(target);
+    // The rename is durable before this resolves (and before anything is removed); the fsync
+    // waits for the disk, so it runs on the thread pool. A shutdown meanwhile waits for it.
+    const rest = fsyncDirAsync(this.dataDir).then(() => {
+      this.checkpointLogStartOffsets();
+      this.removeInBackground(target);
+    });
+    this.background.add(rest);
+    await rest.finally(() => this.background.delete(rest));
   }
 
   private removeInBackground(path: string): void {
