@@ -609,8 +609,9 @@ export class Container {
     }
   }
 
+  /** Whether the task was lost (one already abandoned, or closed, is no longer ours either). */
   #isLost(task: TaskInstance): boolean {
-    return this.#fences.get(task)?.lost ?? false;
+    return this.#fences.get(task)?.lost ?? true;
   }
 
   /**
