@@ -5,7 +5,18 @@
  * started when the server does not come up, and the result with the parameters every figure
  * carries (server version, client, server start time).
  */
-import { portOpen, removeDir, type RunningServer, ServerProcess, until } from './process.js';
+import { basename } from 'node:path';
+import {
+  findExecutable,
+  firstLineOf,
+  makeTempDir,
+  missingNote,
+  portOpen,
+  removeDir,
+  type RunningServer,
+  ServerProcess,
+  until,
+} from './process.js';
 import type { Peer, PeerResult, PeerStartOptions, PeerWorkload } from './types.js';
 import { peerResult } from './workload.js';
 
@@ -60,6 +71,25 @@ export abstract class ServerPeer implements Peer {
   protected async prepare(options: PeerStartOptions): Promise<void> {
     await this.stop();
     this.fsync = options.fsync;
+  }
+
+  /**
+   * {@link prepare} for a server that is one executable of a Debian package: throws the install
+   * note if `binary` is missing, reads its version banner (`--version`) and makes a fresh data
+   * directory. Returns the executable's path and the directory.
+   */
+  protected async prepareExecutable(
+    binary: string,
+    debianPackage: string,
+    options: PeerStartOptions,
+  ): Promise<{ path: string; dir: string }> {
+    const path = findExecutable(binary);
+    if (path === null) throw new Error(missingNote(binary, debianPackage));
+    await this.prepare(options);
+    this.version = firstLineOf(path, ['--version']) ?? `${basename(path)} (version unknown)`;
+    const dir = makeTempDir(this.name);
+    this.dir = dir;
+    return { path, dir };
   }
 
   /**

@@ -25,11 +25,8 @@ import { connect, createInbox, type NatsConnection } from '@nats-io/transport-no
 import { ServerPeer } from './common.js';
 import { type ConnectionGuard, usingClient } from './connection-guard.js';
 import {
-  findExecutable,
-  firstLineOf,
+  executableNote,
   freePort,
-  makeTempDir,
-  missingNote,
   type PeerOptions,
 } from './process.js';
 import type { PeerResult, PeerStartOptions, PeerWorkload } from './types.js';
@@ -57,16 +54,15 @@ export class NatsJetStreamPeer extends ServerPeer {
   }
 
   async available(): Promise<string | null> {
-    return findExecutable(this.#binary) === null ? missingNote(this.#binary, 'nats-server') : null;
+    return executableNote(this.#binary, 'nats-server');
   }
 
   async start(options: PeerStartOptions): Promise<void> {
-    const binary = findExecutable(this.#binary);
-    if (binary === null) throw new Error(missingNote(this.#binary, 'nats-server'));
-    await this.prepare(options);
-    this.version = firstLineOf(binary, ['--version']) ?? 'nats-server (version unknown)';
-    const dir = makeTempDir(this.name);
-    this.dir = dir;
+    const { path: binary, dir } = await this.prepareExecutable(
+      this.#binary,
+      'nats-server',
+      options,
+    );
     this.#port = await freePort();
     const config = join(dir, 'nats.conf');
     writeFileSync(

@@ -112,6 +112,11 @@ export function missingNote(binary: string, debianPackage: string): string {
   return `${binary} not found: install the Debian package ${debianPackage} with bench/setup-peers.sh`;
 }
 
+/** null when `binary` can be run, else the note `available()` gives (see {@link missingNote}). */
+export function executableNote(binary: string, debianPackage: string): string | null {
+  return findExecutable(binary) === null ? missingNote(binary, debianPackage) : null;
+}
+
 /** The first line a command prints (its version banner), or null if it cannot run. */
 export function firstLineOf(command: string, args: readonly string[]): string | null {
   const r = spawnSync(command, args, { encoding: 'utf8', timeout: 10000 });

@@ -13,10 +13,9 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { ServerPeer } from './common.js';
 import { type ConnectionGuard, usingClient } from './connection-guard.js';
 import {
+  executableNote,
   findExecutable,
-  firstLineOf,
   freePort,
-  makeTempDir,
   missingNote,
   type PeerOptions,
   until,
@@ -62,18 +61,18 @@ export class RedisStreamsPeer extends ServerPeer {
   }
 
   async available(): Promise<string | null> {
-    return findExecutable(this.#binary) === null ? missingNote(this.#binary, 'redis-server') : null;
+    return executableNote(this.#binary, 'redis-server');
   }
 
   async start(options: PeerStartOptions): Promise<void> {
-    const binary = findExecutable(this.#binary);
-    if (binary === null) throw new Error(missingNote(this.#binary, 'redis-server'));
-    await this.prepare(options);
-    this.version = firstLineOf(binary, ['--version']) ?? 'redis-server (version unknown)';
-    this.dir = makeTempDir(this.name);
+    const { path: binary, dir } = await this.prepareExecutable(
+      this.#binary,
+      'redis-server',
+      options,
+    );
     this.#port = await freePort();
     const args = [
-      ...['--bind', '127.0.0.1', '--port', String(this.#port), '--dir', this.dir],
+      ...['--bind', '127.0.0.1', '--port', String(this.#port), '--dir', dir],
       ...['--appendonly', 'yes', '--appendfsync', options.fsync ? 'always' : 'everysec'],
       ...['--save', '', '--daemonize', 'no', '--protected-mode', 'yes', '--logfile', ''],
     ];

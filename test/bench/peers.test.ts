@@ -110,60 +110,91 @@ async function failsWhenServerDies(
 }
 
 describe('benchmark peers', () => {
-  it('Redis Streams: produce and consume 1,000 records with AOF everysec, then stop', async () => {
-    const r = await roundTrip(new RedisStreamsPeer(), false, 100);
-    if (r.records > 0) {
-      assert.match(r.durability, /appendfsync everysec/);
-      assert.equal(r.fsyncPerWrite, false);
-    }
-  });
-
-  it('Redis Streams: the fsync case runs with appendfsync always (1 KiB records)', async () => {
-    const r = await roundTrip(new RedisStreamsPeer(), true, 1024);
-    if (r.records > 0) {
-      assert.match(r.durability, /appendfsync always/);
-      assert.equal(r.fsyncPerWrite, true);
-    }
-  });
-
-  it('Redis Streams written by redis-benchmark: every XADD lands, then stop', async () => {
-    const r = await roundTrip(new RedisStreamsPeer({ producer: 'redis-benchmark' }), false, 1024);
-    if (r.records > 0) assert.match(String(r.params.client), /redis-benchmark/);
-  });
-
-  it('NATS JetStream: produce and consume 1,000 records on file storage, then stop', async () => {
-    const r = await roundTrip(new NatsJetStreamPeer(), false, 100);
-    if (r.records > 0) {
-      assert.match(r.durability, /file storage/);
-      assert.equal(r.fsyncPerWrite, false);
-    }
-  });
-
-  it('NATS JetStream: the fsync case says fsync per write is not in force on 2.9', async () => {
-    const r = await roundTrip(new NatsJetStreamPeer(), true, 1024);
-    if (r.records > 0) {
-      assert.match(r.durability, /NOT available/);
-      assert.equal(r.fsyncPerWrite, false);
-    }
-  });
-
-  it('RabbitMQ stream queue: a private node produces and consumes 1,000 1-KiB records, then stops', async () => {
-    const r = await roundTrip(new RabbitMqStreamPeer(), false, 1024);
-    if (r.records > 0) {
-      assert.match(r.durability, /stream queue/);
-      assert.match(String(r.params.client), /stream protocol/);
-      assert.equal(typeof r.params.serverStartSeconds, 'number');
-    }
-  });
-
-  it('RabbitMQ stream queue over AMQP 0-9-1: the same round trip with amqplib', async () => {
-    const r = await roundTrip(new RabbitMqStreamPeer({ protocol: 'amqp' }), true, 100);
-    if (r.records > 0) {
-      assert.match(String(r.params.client), /amqplib/);
-      assert.match(r.durability, /NOT available/);
-      assert.equal(r.fsyncPerWrite, false);
-    }
-  });
+  /** Each peer's round trip, and what its result must say about durability and client. */
+  const roundTrips: {
+    title: string;
+    peer: () => TestedPeer;
+    fsync: boolean;
+    recordSize: number;
+    check: (r: PeerResult) => void;
+  }[] = [
+    {
+      title: 'Redis Streams: produce and consume 1,000 records with AOF everysec, then stop',
+      peer: () => new RedisStreamsPeer(),
+      fsync: false,
+      recordSize: 100,
+      check: (r) => {
+        assert.match(r.durability, /appendfsync everysec/);
+        assert.equal(r.fsyncPerWrite, false);
+      },
+    },
+    {
+      title: 'Redis Streams: the fsync case runs with appendfsync always (1 KiB records)',
+      peer: () => new RedisStreamsPeer(),
+      fsync: true,
+      recordSize: 1024,
+      check: (r) => {
+        assert.match(r.durability, /appendfsync always/);
+        assert.equal(r.fsyncPerWrite, true);
+      },
+    },
+    {
+      title: 'Redis Streams written by redis-benchmark: every XADD lands, then stop',
+      peer: () => new RedisStreamsPeer({ producer: 'redis-benchmark' }),
+      fsync: false,
+      recordSize: 1024,
+      check: (r) => assert.match(String(r.params.client), /redis-benchmark/),
+    },
+    {
+      title: 'NATS JetStream: produce and consume 1,000 records on file storage, then stop',
+      peer: () => new NatsJetStreamPeer(),
+      fsync: false,
+      recordSize: 100,
+      check: (r) => {
+        assert.match(r.durability, /file storage/);
+        assert.equal(r.fsyncPerWrite, false);
+      },
+    },
+    {
+      title: 'NATS JetStream: the fsync case says fsync per write is not in force on 2.9',
+      peer: () => new NatsJetStreamPeer(),
+      fsync: true,
+      recordSize: 1024,
+      check: (r) => {
+        assert.match(r.durability, /NOT available/);
+        assert.equal(r.fsyncPerWrite, false);
+      },
+    },
+    {
+      title:
+        'RabbitMQ stream queue: a private node produces and consumes 1,000 1-KiB records, then stops',
+      peer: () => new RabbitMqStreamPeer(),
+      fsync: false,
+      recordSize: 1024,
+      check: (r) => {
+        assert.match(r.durability, /stream queue/);
+        assert.match(String(r.params.client), /stream protocol/);
+        assert.equal(typeof r.params.serverStartSeconds, 'number');
+      },
+    },
+    {
+      title: 'RabbitMQ stream queue over AMQP 0-9-1: the same round trip with amqplib',
+      peer: () => new RabbitMqStreamPeer({ protocol: 'amqp' }),
+      fsync: true,
+      recordSize: 100,
+      check: (r) => {
+        assert.match(String(r.params.client), /amqplib/);
+        assert.match(r.durability, /NOT available/);
+        assert.equal(r.fsyncPerWrite, false);
+      },
+    },
+  ];
+  for (const c of roundTrips) {
+    it(c.title, async () => {
+      const r = await roundTrip(c.peer(), c.fsync, c.recordSize);
+      if (r.records > 0) c.check(r);
+    });
+  }
 
   it('a peer whose server is not installed says how to install it', async () => {
     const absent: Peer[] = [
@@ -196,37 +227,41 @@ describe('benchmark peers', () => {
     }
   });
 
-  it('Redis Streams: a server lost mid-produce fails the produce promptly', async () => {
-    await failsWhenServerDies(
-      new RedisStreamsPeer(),
-      (p) => p.produce({ records: 50_000_000, recordSize: 100 }),
-      /redis-streams: ioredis: connection to the server lost|Connection is closed/,
-    );
-  });
-
-  it('NATS JetStream: a server lost mid-consume fails the consume promptly', async () => {
-    await failsWhenServerDies(
-      new NatsJetStreamPeer(),
-      (p) => p.consume({ records: 1_000_000, recordSize: 100 }),
-      /nats-jetstream: NATS connection: connection to the server lost/,
-    );
-  });
-
-  it('RabbitMQ stream queue: a server lost mid-consume fails the consume promptly', async () => {
-    await failsWhenServerDies(
-      new RabbitMqStreamPeer(),
-      (p) => p.consume({ records: 1_000_000, recordSize: 100 }),
-      /rabbitmq-stream: stream client: connection to the server lost/,
-    );
-  });
-
-  it('RabbitMQ over AMQP 0-9-1: a server lost mid-consume fails the consume promptly', async () => {
-    await failsWhenServerDies(
-      new RabbitMqStreamPeer({ protocol: 'amqp' }),
-      (p) => p.consume({ records: 1_000_000, recordSize: 100 }),
-      /rabbitmq-stream-amqp: AMQP connection: connection to the server lost/,
-    );
-  });
+  /** Each peer's client losing its server in the middle of an operation. */
+  const lostServers: {
+    title: string;
+    peer: () => TestedPeer;
+    op: (peer: TestedPeer) => Promise<PeerResult>;
+    message: RegExp;
+  }[] = [
+    {
+      title: 'Redis Streams: a server lost mid-produce fails the produce promptly',
+      peer: () => new RedisStreamsPeer(),
+      op: (p) => p.produce({ records: 50_000_000, recordSize: 100 }),
+      message: /redis-streams: ioredis: connection to the server lost|Connection is closed/,
+    },
+    {
+      title: 'NATS JetStream: a server lost mid-consume fails the consume promptly',
+      peer: () => new NatsJetStreamPeer(),
+      op: (p) => p.consume({ records: 1_000_000, recordSize: 100 }),
+      message: /nats-jetstream: NATS connection: connection to the server lost/,
+    },
+    {
+      title: 'RabbitMQ stream queue: a server lost mid-consume fails the consume promptly',
+      peer: () => new RabbitMqStreamPeer(),
+      op: (p) => p.consume({ records: 1_000_000, recordSize: 100 }),
+      message: /rabbitmq-stream: stream client: connection to the server lost/,
+    },
+    {
+      title: 'RabbitMQ over AMQP 0-9-1: a server lost mid-consume fails the consume promptly',
+      peer: () => new RabbitMqStreamPeer({ protocol: 'amqp' }),
+      op: (p) => p.consume({ records: 1_000_000, recordSize: 100 }),
+      message: /rabbitmq-stream-amqp: AMQP connection: connection to the server lost/,
+    },
+  ];
+  for (const c of lostServers) {
+    it(c.title, () => failsWhenServerDies(c.peer(), c.op, c.message));
+  }
 
   it('a consumer or an ack window that stops making progress fails after the idle time', async () => {
     // The watches' timers are unref'd (they must not keep a benchmark alive); in a peer a client
