@@ -158,6 +158,12 @@ export interface StreamTask<I extends Inputs, O extends Outputs, S extends Store
   ): void | Promise<void>;
   /** Called every `task.window.ms` when that is set. */
   window?(collector: MessageCollector<O>, coordinator: TaskCoordinator): void | Promise<void>;
+  /**
+   * Called when a checkpoint is taken, before the task's stores are flushed: a task that keeps
+   * state in memory between messages writes it to its stores here, so that the checkpoint
+   * holds it. Synchronous: it is part of the checkpoint's snapshot.
+   */
+  beforeCommit?(): void;
   close?(): void | Promise<void>;
 }
 

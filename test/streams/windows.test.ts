@@ -171,12 +171,25 @@ describe('window state', () => {
     assert.equal(tracker.watermark, 990, 'never backwards');
   });
 
-  test('the watermark resumes from its state after a restart', () => {
+  test('the watermark resumes from the state its last checkpoint wrote', () => {
     const state = new Map<string, number>();
     const t1 = new WatermarkTracker({ outOfOrderness: 5, idleTimeoutMs: 1e9, now: () => 0 }, state);
     t1.observe('p', 100);
+    assert.equal(state.size, 0, 'nothing written per record');
+    t1.persist();
+    assert.deepEqual([...state].sort(), [
+      ['*', 95],
+      ['p', 100],
+    ]);
+    t1.observe('p', 200);
+    t1.observe('p', 150);
     const t2 = new WatermarkTracker({ outOfOrderness: 5, idleTimeoutMs: 1e9, now: () => 0 }, state);
     t2.register('p');
-    assert.equal(t2.watermark, 95);
+    assert.equal(t2.watermark, 95, 'what the checkpoint held, not what came after it');
+    t1.persist();
+    t1.persist();
+    const t3 = new WatermarkTracker({ outOfOrderness: 5, idleTimeoutMs: 1e9, now: () => 0 }, state);
+    t3.register('p');
+    assert.equal(t3.watermark, 195);
   });
 });

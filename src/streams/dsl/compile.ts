@@ -94,7 +94,8 @@ export class DslTask implements StreamTask<Inputs, Outputs, AnyStores>, TaskRunt
   readonly #app: StreamsApp;
   readonly #processors = new Map<OpNode, Processor>();
   readonly #advancing: Processor[] = [];
-  #sources = new Map<string, { node: OpNode; input: InputDecl }>();
+  /** Per input topic: its node, its declaration and the name its watermark is kept under. */
+  #sources = new Map<string, { node: OpNode; input: InputDecl; partitionName: string }>();
   #context!: TaskContext<AnyStores>;
   #tracker!: WatermarkTracker;
   #collector: MessageCollector<Outputs> | undefined;
@@ -161,11 +162,10 @@ export class DslTask implements StreamTask<Inputs, Outputs, AnyStores>, TaskRunt
       this.#processors.set(n, p);
       if (p.advance !== undefined) this.#advancing.push(p);
       if (n.input !== undefined) {
-        this.#sources.set(n.input.topic, { node: n, input: n.input });
+        const partitionName = `${n.input.topic}-${context.partition}`;
+        this.#sources.set(n.input.topic, { node: n, input: n.input, partitionName });
         // A table's topic is state, not events: it does not hold the watermark back.
-        if (n.input.role !== 'table') {
-          this.#tracker.register(`${n.input.topic}-${context.partition}`);
-        }
+        if (n.input.role !== 'table') this.#tracker.register(partitionName);
       }
     }
     registerTask(context.jobId, context.partition, this);
@@ -185,13 +185,17 @@ export class DslTask implements StreamTask<Inputs, Outputs, AnyStores>, TaskRunt
         ? envelope.timestamp
         : extract(envelope.key, envelope.value, envelope.timestamp);
     const advanced =
-      source.input.role !== 'table' &&
-      this.#tracker.observe(`${envelope.topic}-${envelope.partition}`, timestamp);
+      source.input.role !== 'table' && this.#tracker.observe(source.partitionName, timestamp);
     this.#processors
       .get(source.node)!
       .process({ key: envelope.key, value: envelope.value, timestamp });
     if (advanced) this.#advance();
     this.envelope = undefined;
+  }
+
+  /** The watermark state goes to its store with each checkpoint, not with each record. */
+  beforeCommit(): void {
+    this.#tracker.persist();
   }
 
   close(): void {

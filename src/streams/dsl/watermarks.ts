@@ -4,7 +4,9 @@
  * partitions, so no partition's records are declared late because another ran ahead. A
  * partition that has had no record for `idleTimeoutMs` (wall clock) stops counting, so an idle
  * input does not stall windows forever; it counts again with its next record. The task's
- * watermark never goes backwards.
+ * watermark never goes backwards. The maxima and the watermark reach the state store when a
+ * checkpoint is taken ({@link WatermarkTracker.persist}), so a restored task resumes with the
+ * watermark of its checkpoint.
  */
 
 /** Where the tracker keeps its maxima so that a restored task resumes with the same watermark. */
@@ -32,6 +34,8 @@ const WATERMARK_KEY = '*';
 interface PartitionState {
   max: number;
   lastActive: number;
+  /** The maximum moved since it was last written to the state. */
+  dirty: boolean;
 }
 
 /** Per-partition maxima and the task watermark derived from them. */
@@ -40,6 +44,7 @@ export class WatermarkTracker {
   readonly #state: WatermarkState | undefined;
   readonly #partitions = new Map<string, PartitionState>();
   #watermark = NO_WATERMARK;
+  #watermarkDirty = false;
 
   constructor(options: WatermarkOptions, state?: WatermarkState) {
     this.#options = { now: Date.now, ...options };
@@ -51,11 +56,14 @@ export class WatermarkTracker {
   register(partition: string): void {
     if (this.#partitions.has(partition)) return;
     const max = this.#state?.get(partition) ?? NO_WATERMARK;
-    this.#partitions.set(partition, { max, lastActive: this.#options.now() });
+    this.#partitions.set(partition, { max, lastActive: this.#options.now(), dirty: false });
     this.#recompute();
   }
 
-  /** Notes a record's timestamp; returns whether the task watermark moved forward. */
+  /**
+   * Notes a record's timestamp; returns whether the task watermark moved forward. The state is
+   * written by {@link WatermarkTracker.persist}, not per record.
+   */
   observe(partition: string, timestamp: number): boolean {
     let p = this.#partitions.get(partition);
     if (p === undefined) {
@@ -63,11 +71,27 @@ export class WatermarkTracker {
       p = this.#partitions.get(partition)!;
     }
     p.lastActive = this.#options.now();
-    if (timestamp > p.max) {
-      p.max = timestamp;
-      this.#state?.set(partition, timestamp);
-    }
+    // Only a higher maximum can move the watermark: a partition coming back from idle can only
+    // lower the minimum, and the watermark never goes backwards.
+    if (timestamp <= p.max) return false;
+    p.max = timestamp;
+    p.dirty = true;
     return this.#recompute();
+  }
+
+  /** Writes the maxima and the watermark that moved since the last call to the state. */
+  persist(): void {
+    const state = this.#state;
+    if (state === undefined) return;
+    for (const [partition, p] of this.#partitions) {
+      if (!p.dirty) continue;
+      state.set(partition, p.max);
+      p.dirty = false;
+    }
+    if (this.#watermarkDirty) {
+      state.set(WATERMARK_KEY, this.#watermark);
+      this.#watermarkDirty = false;
+    }
   }
 
   /** Re-evaluates idleness (call periodically); returns whether the watermark moved forward. */
@@ -93,7 +117,7 @@ export class WatermarkTracker {
     const next = active === Number.POSITIVE_INFINITY ? all : active;
     if (next > this.#watermark) {
       this.#watermark = next;
-      this.#state?.set(WATERMARK_KEY, next);
+      this.#watermarkDirty = true;
       return true;
     }
     return false;

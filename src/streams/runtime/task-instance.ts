@@ -363,10 +363,13 @@ export class TaskInstance {
   }
 
   /**
-   * Flushes every store (cache → changelog → engine, then the OFFSET file) and returns the
-   * changelog offsets the checkpoint records with the current input offsets.
+   * Lets the task write what it keeps in memory (`beforeCommit`), flushes every store (cache →
+   * changelog → engine, then the OFFSET file) and returns the changelog offsets the checkpoint
+   * records with the current input offsets. Everything before the first await is synchronous:
+   * the checkpoint's snapshot.
    */
   async flushStores(): Promise<Map<string, ChangelogOffset>> {
+    this.#task?.beforeCommit?.();
     await Promise.all([...this.#stores.values()].map((s) => s.typed.flush()));
     const out = new Map<string, ChangelogOffset>();
     for (const s of this.#stores.values()) {
