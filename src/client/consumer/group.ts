@@ -239,6 +239,9 @@ export class GroupMember {
     const revoked = minus(current, assigned);
     const added = minus(assigned, current);
     this.needsJoin = false;
+    // Heartbeats from now on, while the listeners run: a listener that takes long (closing tasks,
+    // waiting for a commit) must not cost this new membership its session, as in Java's client.
+    this.startHeartbeat();
     if (revoked.length > 0) {
       await this.host.beforeRevoke(revoked).catch(() => undefined);
       await this.host.onRevoked(revoked);
@@ -246,7 +249,6 @@ export class GroupMember {
       if (this.cooperative) this.needsJoin = true;
     }
     if (added.length > 0 || current.length === 0) await this.host.onAssigned(added);
-    this.startHeartbeat();
   }
 
   private async leaderAssign(
