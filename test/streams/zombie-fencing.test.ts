@@ -23,7 +23,7 @@ import {
 } from './runtime-helpers.js';
 
 const PARTITIONS = 4;
-const SESSION_MS = 3000;
+const SESSION_MS = 5000;
 
 const wc = wordCountFixture(PARTITIONS, {
   'task.commit.ms': '150',
