@@ -10,7 +10,7 @@
  * orders 1 17
  * ```
  */
-import { readTextIfExists, writeFileAtomic } from './fs-util.js';
+import { readTextIfExists, replaceFile, writeFileAtomic } from './fs-util.js';
 
 /** Raised when a checkpoint file is malformed; callers fall back to a safe default. */
 export class CheckpointFormatError extends Error {
@@ -70,11 +70,14 @@ export function readEpochCheckpoint(path: string): { epoch: number; startOffset:
   return parse(path, 2).map(([e, o]) => ({ epoch: num(e, path), startOffset: num(o, path) }));
 }
 
-/** Writes `epoch startOffset` pairs atomically. */
+/**
+ * Writes `epoch startOffset` pairs atomically, without waiting for the disk (the caller fsyncs
+ * the file later, see LeaderEpochCache).
+ */
 export function writeEpochCheckpoint(
   path: string,
   entries: readonly { epoch: number; startOffset: number }[],
 ): void {
   const body = entries.map((e) => `${e.epoch} ${e.startOffset}\n`).join('');
-  writeFileAtomic(path, `0\n${entries.length}\n${body}`);
+  replaceFile(path, `0\n${entries.length}\n${body}`);
 }

@@ -73,6 +73,43 @@ export async function writeFileAtomicAsync(
 }
 
 /**
+ * Replaces `path` atomically (temp file, rename) without waiting for the disk: the new content
+ * survives a process crash at once; the caller makes it durable later (see fsyncFileAsync).
+ */
+export function replaceFile(path: string, data: string): void {
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeFully(fd, Buffer.from(data), 0);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+/** fsyncs a file and its directory (its name) on the thread pool. */
+export async function fsyncFileAsync(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fsyncDirAsync(dirname(path));
+}
+
+/** fsyncs a file and its directory (for close, where waiting is fine). */
+export function fsyncFile(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  fsyncDir(dirname(path));
+}
+
+/**
  * Removes files on the thread pool. Unlinking a file's last name frees its blocks, which on a
  * file system mounted with `discard` waits for the device (measured here: ~0.8 ms per MB, so
  * ~0.8 s for a 1 GiB segment) and must not run on the event loop.

@@ -9,6 +9,7 @@ import {
   readEpochCheckpoint,
   writeEpochCheckpoint,
 } from './checkpoint-file.js';
+import { fsyncFile, fsyncFileAsync } from './fs-util.js';
 import { LEADER_EPOCH_CHECKPOINT } from './naming.js';
 
 export interface EpochEntry {
@@ -79,16 +80,25 @@ export class LeaderEpochCache {
 
   /** The file lags the entries (a write failed); retried by persistIfDirty(). */
   private dirty = false;
+  /** The file was rewritten but is not fsynced yet; the log's next sync does it. */
+  private unsynced = false;
+  /** The fsync in flight: a sync that starts meanwhile waits for it too. */
+  private syncing: Promise<void> | undefined;
 
   /**
-   * Writes the checkpoint. A failure (disk full) must not fail the append that found a new
-   * epoch, whose data is already written: the entries stay in memory, the file is marked dirty
-   * and rewritten by the next flush.
+   * Writes the checkpoint into the page cache (it survives a process crash at once). It is
+   * fsynced by the log's next flush or group commit sync, on the thread pool: fsynced here, on
+   * the first append of every partition and every new epoch, it stalled the event loop for two
+   * disk cache flushes (3-27 ms measured). A power loss before that sync may lose the new entry,
+   * but not the batches' own epochs: recovery reassigns epochs from the batches it rescans.
+   * A failure (disk full) must not fail the append that found a new epoch, whose data is already
+   * written: the entries stay in memory, the file is marked dirty and rewritten by the next flush.
    */
   private persist(): void {
     try {
       writeEpochCheckpoint(this.path, this.entries);
       this.dirty = false;
+      this.unsynced = true;
     } catch {
       this.dirty = true;
     }
@@ -99,5 +109,30 @@ export class LeaderEpochCache {
     if (!this.dirty) return;
     writeEpochCheckpoint(this.path, this.entries);
     this.dirty = false;
+    this.unsynced = true;
+  }
+
+  /** Makes the last write durable (file and directory) on the thread pool; resolves at once if it is. */
+  sync(): Promise<void> | undefined {
+    if (this.unsynced) {
+      this.unsynced = false;
+      const p: Promise<void> = fsyncFileAsync(this.path)
+        .catch((err: unknown) => {
+          this.unsynced = true;
+          throw err;
+        })
+        .finally(() => {
+          if (this.syncing === p) this.syncing = undefined;
+        });
+      this.syncing = p;
+    }
+    return this.syncing;
+  }
+
+  /** The same, synchronously (when the log closes). */
+  syncNow(): void {
+    if (!this.unsynced) return;
+    fsyncFile(this.path);
+    this.unsynced = false;
   }
 }

@@ -120,7 +120,11 @@ export class LogFlusher {
       // A flush and a group commit sync may overlap: the one that did not start the directory
       // fsync still waits for it, so neither counts a new segment durable before its name is.
       const dirSync = this.dirUnsynced ? this.syncDir() : this.dirSyncing;
-      await Promise.all([dirSync, ...segs.map((s) => s.syncDataAsync())]);
+      await Promise.all([
+        dirSync,
+        this.log.leaderEpochs.sync(),
+        ...segs.map((s) => s.syncDataAsync()),
+      ]);
     } catch (err) {
       this.failed = new StorageError(
         `fdatasync of ${this.log.topic}-${this.log.partition} failed; the log refuses appends until it is reopened`,
@@ -189,8 +193,9 @@ export class LogFlusher {
     }
   }
 
-  /** At close, after the segments were fsynced: the directory too, then all is on disk. */
+  /** At close, after the segments were fsynced: the directory and epochs too, then all is on disk. */
   closed(): void {
+    this.log.leaderEpochs.syncNow();
     if (this.dirUnsynced) fsyncDir(this.log.dir);
     this.dirUnsynced = false;
     this.recoveryPoint = this.log.logEndOffset;

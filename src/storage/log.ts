@@ -103,7 +103,15 @@ export class Log {
       const allowGaps = isCompacted(this.config);
       this.nextOffset = opts.cleanShutdown
         ? loadAfterCleanShutdown(this.segmentList, allowGaps, this.recovery, this)
-        : recoverFrom(this.segmentList, opts.recoveryPoint ?? 0, allowGaps, this.recovery);
+        : recoverFrom(
+            this.segmentList,
+            opts.recoveryPoint ?? 0,
+            allowGaps,
+            this.recovery,
+            (epoch, baseOffset) => {
+              if (epoch >= 0) this.leaderEpochs.assign(epoch, baseOffset);
+            },
+          );
     }
     this.lso = Math.min(
       Math.max(opts.logStartOffset ?? 0, this.segmentList[0].baseOffset),

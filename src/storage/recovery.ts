@@ -5,6 +5,13 @@
 import { CorruptRecordError } from './errors.js';
 import { type LogSegment, isOutOfSpace } from './segment.js';
 
+/**
+ * Told the leader epoch and base offset of every batch a rescan keeps, so that the leader epoch
+ * cache is rebuilt from the log itself (as Kafka's recovery does): the checkpoint file is not
+ * fsynced when an epoch starts, so after a power loss it may lag the batches that survived.
+ */
+export type EpochSeen = (partitionLeaderEpoch: number, baseOffset: number) => void;
+
 /** What recovery did, for logs, tests and the benchmark. */
 export interface RecoveryStats {
   segmentsScanned: number;
@@ -22,11 +29,12 @@ export function recoverSegments(
   from: number,
   allowGaps: boolean,
   stats: RecoveryStats,
+  onBatch?: EpochSeen,
 ): number {
   let next = segments[from].baseOffset;
   for (let i = from; i < segments.length; i++) {
     const seg = segments[i];
-    const r = seg.recover(next, true, !allowGaps);
+    const r = seg.recover(next, true, !allowGaps, onBatch);
     stats.segmentsScanned++;
     stats.truncatedBytes += r.truncatedBytes;
     next = Math.max(r.nextOffset, seg.baseOffset);
@@ -71,10 +79,11 @@ export function recoverFrom(
   recoveryPoint: number,
   allowGaps: boolean,
   stats: RecoveryStats,
+  onBatch?: EpochSeen,
 ): number {
   let i = segments.length - 1;
   while (i > 0 && segments[i].baseOffset > recoveryPoint) i--;
-  return recoverSegments(segments, i, allowGaps, stats);
+  return recoverSegments(segments, i, allowGaps, stats, onBatch);
 }
 
 /**

@@ -447,6 +447,7 @@ export class LogSegment {
     minBaseOffset = this.baseOffset,
     truncate = true,
     contiguous = false,
+    onBatch?: (partitionLeaderEpoch: number, baseOffset: number) => void,
   ): {
     nextOffset: number;
     truncatedBytes: number;
@@ -485,6 +486,7 @@ export class LogSegment {
         break;
       }
       this.indexBatch(b.position, b.size, last, BatchHeader.maxTimestamp(b.buf, b.at), interval);
+      onBatch?.(BatchHeader.partitionLeaderEpoch(b.buf, b.at), base);
       next = last + 1;
     }
     const validBytes = cutAt ?? reader.position;
