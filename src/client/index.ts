@@ -34,7 +34,13 @@ export {
   type ConsumerBatchReader,
   type ConsumerRecord,
 } from './consumer/consumer-batch.js';
-export { Consumer, type ConsumerOptions, type RebalanceListener } from './consumer/consumer.js';
+export {
+  CommitFailedError,
+  Consumer,
+  type ConsumerGroupMetadata,
+  type ConsumerOptions,
+  type RebalanceListener,
+} from './consumer/consumer.js';
 export type { TopicPartition, TopicPartitionOffset } from './consumer/offsets.js';
 export { ClientClosedError, ConnectionError, KafkaError, TimeoutError } from './errors.js';
 export type { Bytes, ProducerHeader } from './producer/batch-builder.js';

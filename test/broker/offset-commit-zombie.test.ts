@@ -151,3 +151,40 @@ test('a static member whose instance id was taken over is refused FENCED_INSTANC
   assert.equal(await commit(old.c, 'g-static-zombie', who, 5), ErrorCode.FENCED_INSTANCE_ID);
   assert.equal(await committed(admin, 'g-static-zombie'), 20);
 });
+
+test('a removed member committing while the group completes a rebalance learns it is gone', async () => {
+  const admin = await connect();
+  const zombie = await joined('g-completing', { sessionTimeoutMs: 300 });
+  // A new member joins; the silent zombie is dropped when its session runs out, and the group
+  // waits in CompletingRebalance for the new leader's SyncGroup, which never comes here.
+  const c = await connect();
+  let memberId = '';
+  let join: { errorCode: number; memberId: string; generationId: number };
+  for (;;) {
+    join = await c.request(11, 5, {
+      groupId: 'g-completing',
+      sessionTimeoutMs: 10000,
+      rebalanceTimeoutMs: 3000,
+      memberId,
+      groupInstanceId: null,
+      protocolType: 'consumer',
+      protocols: [{ name: 'range', metadata: Buffer.from('s') }],
+    });
+    if (join.errorCode !== ErrorCode.MEMBER_ID_REQUIRED) break;
+    memberId = join.memberId;
+  }
+  assert.equal(join.errorCode, 0);
+  assert.deepEqual(await memberIds(admin, 'g-completing'), [join.memberId]);
+  // Not REBALANCE_IN_PROGRESS: the zombie must learn that its assignment is lost.
+  assert.equal(await commit(zombie.c, 'g-completing', zombie, 5), ErrorCode.UNKNOWN_MEMBER_ID);
+  // The live member is told to finish the rebalance first.
+  assert.equal(
+    await commit(
+      c,
+      'g-completing',
+      { memberId: join.memberId, generationId: join.generationId },
+      7,
+    ),
+    ErrorCode.REBALANCE_IN_PROGRESS,
+  );
+});

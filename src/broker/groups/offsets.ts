@@ -78,9 +78,11 @@ export class OffsetRequests {
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     // A simple (non-group) commit: generation -1 on a group without members.
     if (req.generationId < 0 && group.is('Empty')) return ErrorCode.NONE;
-    if (group.is('CompletingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
     if (group.isFenced(req.memberId, req.groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
     if (!group.members.has(req.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+    // A member the group no longer has learns so above (its assignment is lost) rather than
+    // waiting out a rebalance; a live member committing during one is told to rejoin first.
+    if (group.is('CompletingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
     if (req.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
     this.#host.touch(group, req.memberId);
     return ErrorCode.NONE;
