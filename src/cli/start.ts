@@ -4,7 +4,6 @@ import { ConfigError, loadBrokerConfig } from '../broker/config.js';
 import { DataDirLockedError } from '../broker/data-dir-lock.js';
 import { createBrokerLogger, type LogFormat } from '../broker/logger.js';
 import { MetaPropertiesError } from '../broker/meta-properties.js';
-import { capYoungGeneration } from './start-young-generation.js';
 
 interface StartOptions {
   dataDir?: string;
@@ -82,9 +81,6 @@ async function runStart(opts: StartOptions): Promise<void> {
 
   try {
     broker = await Broker.start(config, log);
-    // The broker's requests die young: a young generation of a few MiB collects them as well
-    // as V8's default of up to 16 MiB per semi-space, and holds less memory.
-    capYoungGeneration();
   } catch (err) {
     if (
       err instanceof DataDirLockedError ||
