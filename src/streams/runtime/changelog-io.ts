@@ -69,8 +69,11 @@ const SEND_CHUNK = 2048;
  * chunks, and the chunks are sent in order (the producer is idempotent, so order survives
  * retries); `flush` resolves with the offset of the last acknowledged record.
  */
+/** What a changelog writer needs of a producer (a task's fence stands in for it). */
+export type ChangelogProducer = Pick<Producer, 'send'>;
+
 export class ProducerChangelogWriter implements ChangelogWriter {
-  readonly #producer: Producer;
+  readonly #producer: ChangelogProducer;
   readonly #topic: string;
   readonly #partition: number;
   #chunk: ProducerRecord[] = [];
@@ -81,7 +84,12 @@ export class ProducerChangelogWriter implements ChangelogWriter {
   readonly #tracker: SendTracker | undefined;
 
   /** `tracker` counts this writer's produce calls with the container's others (back-pressure). */
-  constructor(producer: Producer, topic: string, partition: number, tracker?: SendTracker) {
+  constructor(
+    producer: ChangelogProducer,
+    topic: string,
+    partition: number,
+    tracker?: SendTracker,
+  ) {
     this.#producer = producer;
     this.#topic = topic;
     this.#partition = partition;

@@ -6,7 +6,6 @@
  * with the changelog offsets in their metadata, in one OffsetCommit. Tasks the group takes away
  * without a clean revoke (this container was a zombie) are fenced at once and abandoned.
  */
-import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { pino, type Logger } from 'pino';
 import {
@@ -23,9 +22,7 @@ import {
 } from '../../client/index.js';
 import { CommitFailedError } from '../../client/consumer/consumer.js';
 import type { AnyJob, Inputs, MessageCollector, Outputs, Stores, TaskCoordinator } from '../job.js';
-import { changelogTopic } from '../stores/changelog.js';
-import { OffsetFile } from '../stores/offset-file.js';
-import { storeDirectory, validateStoreNames } from '../stores/state-dir.js';
+import { validateStoreNames } from '../stores/state-dir.js';
 import { DEFAULT_STATE_DIR, taskNameForPartition } from '../types.js';
 import { decodeCheckpointMetadata, encodeCheckpointMetadata } from './checkpoint.js';
 import { type RuntimeConfig, resolveRuntimeConfig } from './config.js';
@@ -657,32 +654,13 @@ export class Container {
       await this.#starting.get(task);
       await task.drain().catch(() => {});
       await task.abandon();
-      this.#invalidateLocalState(task);
+      task.invalidateLocalState();
       const dropped = this.#fences.get(task)?.dropped ?? 0;
       this.#fences.delete(task);
       this.logger.info(
         { event: 'task-abandoned', task: task.name, droppedOutputs: dropped },
         `task ${task.name} abandoned (${dropped} outputs dropped after the loss)`,
       );
-    }
-  }
-
-  /**
-   * Removes the OFFSET file of a lost task's persistent changelogged stores: the engine may hold
-   * writes no checkpoint covers, and a flush that ended after the group moved on may have
-   * recorded an offset whose changelog prefix holds the new owner's writes. A later start here
-   * rebuilds those stores from the changelog. (Tables kept from an input topic are left alone:
-   * nothing but their source writes to that topic.)
-   */
-  #invalidateLocalState(task: TaskInstance): void {
-    const stateDir = this.#options.stateDir ?? DEFAULT_STATE_DIR;
-    for (const [name, spec] of Object.entries(this.job.stores as Stores)) {
-      const persistent = (spec.engine ?? 'persistent') === 'persistent';
-      if (!persistent || spec.sourceTopic !== undefined || spec.changelog === false) continue;
-      const dir = storeDirectory(stateDir, this.jobId, name, task.name);
-      if (!existsSync(dir)) continue;
-      const topic = changelogTopic(this.jobId, name);
-      new OffsetFile(dir, { topic, partition: task.partition }).invalidate();
     }
   }
 

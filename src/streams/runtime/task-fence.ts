@@ -6,16 +6,13 @@
  * What was handed to the producer before the cut is sent (at-least-once); stopping that too needs
  * Kafka transactions (a fenced producer epoch), which Brook does not have yet.
  */
-import type { Producer } from '../../client/index.js';
+import type { ChangelogProducer } from './changelog-io.js';
 import type { MessageCollector, Outputs } from '../job.js';
 
 /** A produce call refused because the task it came from was lost. */
 export class TaskLostError extends Error {
   override readonly name = 'TaskLostError';
 }
-
-/** The producer methods that write; every other property passes through. */
-const SENDS: ReadonlySet<PropertyKey> = new Set(['send', 'sendWithoutMetadata']);
 
 /** One task's fence: open until {@link TaskFence.lose}. */
 export class TaskFence {
@@ -56,26 +53,19 @@ export class TaskFence {
   }
 
   /**
-   * The producer the task's changelog writers use: `inner`, except that its sends reject with a
+   * What the task's changelog writers send through: `inner`, except that sends reject with a
    * {@link TaskLostError} once the task is lost (the writer's next flush reports it).
    */
-  producer(inner: Producer): Producer {
-    return new Proxy(inner, {
-      get: (target, property) => {
-        const value: unknown = Reflect.get(target, property, target);
-        if (typeof value !== 'function') return value;
-        // Methods run on the producer itself: its private fields are not on the proxy.
-        const method = (value as (...args: unknown[]) => unknown).bind(target);
-        if (!SENDS.has(property)) return method;
-        return (...args: unknown[]) =>
-          this.#lost
-            ? Promise.reject(
-                new TaskLostError(
-                  `task ${this.#task} was lost to another container: its changelog writes stop here`,
-                ),
-              )
-            : method(...args);
-      },
-    });
+  producer(inner: ChangelogProducer): ChangelogProducer {
+    return {
+      send: (topic, records) =>
+        this.#lost
+          ? Promise.reject(
+              new TaskLostError(
+                `task ${this.#task} was lost to another container: its changelog writes stop here`,
+              ),
+            )
+          : inner.send(topic, records),
+    };
   }
 }

@@ -4,13 +4,12 @@
  * and the processing of its messages one at a time (waiting when `process` returns a promise, so
  * per-partition order holds with at most one message in flight per task).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type {
   Admin,
   ClientOptions,
   ConsumerBatchReader,
-  Producer,
   RecordCursor,
 } from '../../client/index.js';
 import type {
@@ -30,6 +29,7 @@ import { InMemoryEngine } from '../stores/in-memory-engine.js';
 import type { BytesStore, KeyValueStore } from '../stores/key-value-store.js';
 import { LmdbEngine } from '../stores/lmdb-engine.js';
 import { LoggedStore } from '../stores/logged-store.js';
+import { OffsetFile } from '../stores/offset-file.js';
 import { restoreStore } from '../stores/restore.js';
 import { SerializedStore } from '../stores/serialized-store.js';
 import { deserializeAt, type Serde } from '../serdes/serde.js';
@@ -37,6 +37,7 @@ import { applySourceRecord, ReadOnlyStore, SourceOffsetWriter } from '../stores/
 import { storeDirectory } from '../stores/state-dir.js';
 import { type TaskName, taskNameForPartition } from '../types.js';
 import {
+  type ChangelogProducer,
   ConsumerChangelogReader,
   ProducerChangelogWriter,
   type SendTracker,
@@ -51,7 +52,8 @@ export interface TaskEnvironment {
   readonly job: AnyJob;
   readonly jobId: string;
   readonly client: ClientOptions;
-  readonly producer: Producer;
+  /** What the task's changelog writers send through. */
+  readonly producer: ChangelogProducer;
   readonly admin: Admin;
   readonly stateDir: string;
   readonly config: Readonly<Record<string, string>>;
@@ -173,9 +175,8 @@ export class TaskInstance {
     spec: StoreSpec<unknown, unknown>,
     checkpoint: ChangelogOffset,
   ): Promise<OpenStore> {
-    const { jobId, stateDir, producer, admin, client, logger, metrics } = this.#env;
-    const persistent = (spec.engine ?? 'persistent') === 'persistent';
-    const storeDir = persistent ? storeDirectory(stateDir, jobId, name, this.name) : undefined;
+    const { jobId, producer, admin, client, logger, metrics } = this.#env;
+    const storeDir = this.#storeDir(name, spec);
     const openEngine = async (dir: string | undefined): Promise<BytesStore> =>
       dir === undefined ? new InMemoryEngine() : LmdbEngine.open(dir);
     let bytes: BytesStore;
@@ -266,6 +267,35 @@ export class TaskInstance {
     }
     const typed = new SerializedStore(cached, spec.keySerde, spec.valueSerde);
     return { name, typed, logged, engine };
+  }
+
+  /** The folder of a persistent store's engine under the state dir; undefined in memory. */
+  #storeDir(name: string, spec: StoreSpec<unknown, unknown>): string | undefined {
+    return (spec.engine ?? 'persistent') === 'persistent'
+      ? storeDirectory(this.#env.stateDir, this.#env.jobId, name, this.name)
+      : undefined;
+  }
+
+  /**
+   * Removes the OFFSET file of this task's persistent changelogged stores, for a task that was
+   * lost (see the container): the engine may hold writes no checkpoint covers, and a flush that
+   * ended after the group moved on may have recorded an offset whose changelog prefix holds the
+   * new owner's writes. A later start here rebuilds those stores from the changelog. Tables kept
+   * from an input topic are left alone: nothing but their source writes to that topic.
+   */
+  invalidateLocalState(): void {
+    const { job, jobId } = this.#env;
+    for (const [name, spec] of Object.entries(
+      job.stores as Record<string, StoreSpec<unknown, unknown>>,
+    )) {
+      if (spec.sourceTopic !== undefined || spec.changelog === false) continue;
+      const dir = this.#storeDir(name, spec);
+      if (dir === undefined || !existsSync(dir)) continue;
+      new OffsetFile(dir, {
+        topic: changelogTopic(jobId, name),
+        partition: this.partition,
+      }).invalidate();
+    }
   }
 
   /** The store's cache size: config `stores.<name>.cache.size`, else the job's, else the default. */
