@@ -77,14 +77,7 @@ export async function writeFileAtomicAsync(
  * survives a process crash at once; the caller makes it durable later (see fsyncFileAsync).
  */
 export function replaceFile(path: string, data: string): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeFully(fd, Buffer.from(data), 0);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  writeAndRename(path, data, false);
 }
 
 /** fsyncs a file and its directory (its name) on the thread pool. */
@@ -131,6 +124,16 @@ export function closeInBackground(fd: number): Promise<void> {
  * may be several buffers (written one after the other, so a header need not be copied in front).
  */
 export function writeFileAtomic(path: string, data: string | Buffer | readonly Buffer[]): void {
+  writeAndRename(path, data, true);
+  fsyncDir(dirname(path));
+}
+
+/** Writes `data` to `<path>.tmp` (fsynced when `sync`) and renames it over `path`. */
+function writeAndRename(
+  path: string,
+  data: string | Buffer | readonly Buffer[],
+  sync: boolean,
+): void {
   const tmp = `${path}.tmp`;
   const fd = openSync(tmp, 'w');
   try {
@@ -141,12 +144,11 @@ export function writeFileAtomic(path: string, data: string | Buffer | readonly B
       writeFully(fd, part, position);
       position += part.length;
     }
-    fsyncSync(fd);
+    if (sync) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(tmp, path);
-  fsyncDir(dirname(path));
 }
 
 /** Reads a file as text, or undefined when it does not exist. */
