@@ -578,32 +578,46 @@ export class Container {
   }
 
   async #onRevoked(tps: TopicPartition[]): Promise<void> {
-    const partitions = new Set(tps.map((tp) => tp.partition));
-    const leaving: TaskInstance[] = [];
-    for (const partition of partitions) {
-      const task = this.#tasks.get(partition);
-      if (task === undefined) continue;
-      this.#tasks.delete(partition);
-      await this.#starting.get(task);
-      leaving.push(task);
-    }
+    const leaving = this.#removeTasks(tps);
+    for (const task of leaving) await this.#starting.get(task);
     await this.#commitAll(leaving.filter((t) => this.#ready.has(t)));
     for (const task of leaving) {
       this.#ready.delete(task);
       this.#fences.delete(task);
       await task.close();
     }
-    this.metrics.tasks.set({ job: this.jobId }, this.#tasks.size);
-    if (leaving.length > 0) {
-      this.logger.info(
-        {
-          event: 'tasks-revoked',
-          removed: leaving.map((t) => t.partition),
-          tasks: [...this.#tasks.keys()].sort((a, b) => a - b),
-        },
-        `tasks revoked: ${leaving.map((t) => t.partition).join(', ')}`,
-      );
+    this.#reportRemoved(leaving, 'tasks-revoked', 'tasks revoked');
+  }
+
+  /** Takes the tasks of `tps`' partitions out of `#tasks` (no new dispatch) and returns them. */
+  #removeTasks(tps: TopicPartition[]): TaskInstance[] {
+    const removed: TaskInstance[] = [];
+    for (const partition of new Set(tps.map((tp) => tp.partition))) {
+      const task = this.#tasks.get(partition);
+      if (task === undefined) continue;
+      this.#tasks.delete(partition);
+      removed.push(task);
     }
+    return removed;
+  }
+
+  /** The task-count gauge and a log line for tasks that left (revoked or lost). */
+  #reportRemoved(
+    removed: TaskInstance[],
+    event: string,
+    what: string,
+    level: 'info' | 'warn' = 'info',
+  ): void {
+    this.metrics.tasks.set({ job: this.jobId }, this.#tasks.size);
+    if (removed.length === 0) return;
+    this.logger[level](
+      {
+        event,
+        removed: removed.map((t) => t.partition),
+        tasks: [...this.#tasks.keys()].sort((a, b) => a - b),
+      },
+      `${what}: ${removed.map((t) => t.partition).join(', ')}`,
+    );
   }
 
   /** Whether the task was lost (one already abandoned, or closed, is no longer ours either). */
@@ -620,26 +634,12 @@ export class Container {
    * {@link Container.#abandon}.
    */
   #fence(tps: TopicPartition[]): TaskInstance[] {
-    const lost: TaskInstance[] = [];
-    for (const partition of new Set(tps.map((tp) => tp.partition))) {
-      const task = this.#tasks.get(partition);
-      if (task === undefined) continue;
-      this.#tasks.delete(partition);
+    const lost = this.#removeTasks(tps);
+    for (const task of lost) {
       this.#ready.delete(task);
       this.#fences.get(task)?.lose();
-      lost.push(task);
     }
-    this.metrics.tasks.set({ job: this.jobId }, this.#tasks.size);
-    if (lost.length > 0) {
-      this.logger.warn(
-        {
-          event: 'tasks-lost',
-          removed: lost.map((t) => t.partition),
-          tasks: [...this.#tasks.keys()].sort((a, b) => a - b),
-        },
-        `tasks lost to another container: ${lost.map((t) => t.partition).join(', ')}`,
-      );
-    }
+    this.#reportRemoved(lost, 'tasks-lost', 'tasks lost to another container', 'warn');
     return lost;
   }
 
